@@ -1,0 +1,142 @@
+package soap
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ValueType is the xsi:type of a ParameterValueStruct value, written as a
+// QName with the xsd prefix, e.g. "xsd:unsignedInt".
+type ValueType string
+
+// Value types of the TR-069 data-model types (Table 12). TypeBase64 is the
+// conventional spelling ("base64" is the TR-106 name; XML Schema calls it
+// base64Binary); both are accepted on decode and mapped to TypeBase64.
+const (
+	TypeString       ValueType = "xsd:string"
+	TypeUnsignedInt  ValueType = "xsd:unsignedInt"
+	TypeInt          ValueType = "xsd:int"
+	TypeBoolean      ValueType = "xsd:boolean"
+	TypeDateTime     ValueType = "xsd:dateTime"
+	TypeBase64       ValueType = "xsd:base64"
+	TypeHexBinary    ValueType = "xsd:hexBinary"
+	TypeLong         ValueType = "xsd:long"
+	TypeUnsignedLong ValueType = "xsd:unsignedLong"
+)
+
+// ParameterValueStruct is a parameter name and its value in lexical form.
+// Type is the xsi:type; empty means none was sent (treat as string) and
+// writes xsd:string.
+type ParameterValueStruct struct {
+	Name  string
+	Value string
+	Type  ValueType
+}
+
+// errBadValue is wrapped when a value does not match its xsi:type.
+var errBadValue = errors.New("value does not match its type")
+
+// checkValue validates v against the lexical space of t. Unknown types pass:
+// the data model, not the codec, decides what it accepts.
+func checkValue(t ValueType, v string) error {
+	s := strings.TrimSpace(v)
+	var err error
+	switch t {
+	case TypeUnsignedInt:
+		_, err = strconv.ParseUint(trimPlus(s), 10, 32)
+	case TypeInt:
+		_, err = strconv.ParseInt(trimPlus(s), 10, 32)
+	case TypeLong:
+		_, err = strconv.ParseInt(trimPlus(s), 10, 64)
+	case TypeUnsignedLong:
+		_, err = strconv.ParseUint(trimPlus(s), 10, 64)
+	case TypeBoolean:
+		_, err = parseBool(s)
+	case TypeDateTime:
+		_, err = ParseDateTime(s)
+	case TypeBase64:
+		_, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+	case TypeHexBinary:
+		if len(s)%2 != 0 {
+			return errBadValue
+		}
+		_, err = hex.DecodeString(s)
+	}
+	if err != nil {
+		return errBadValue
+	}
+	return nil
+}
+
+// trimPlus drops the leading '+' xsd integers allow and strconv does not.
+func trimPlus(s string) string {
+	if strings.HasPrefix(s, "+") && !strings.HasPrefix(s, "+-") {
+		return s[1:]
+	}
+	return s
+}
+
+// parseBool accepts exactly the xsd:boolean lexical space.
+func parseBool(s string) (bool, error) {
+	switch s {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, errBadValue
+}
+
+// canonicalType maps an xsi:type local name to a ValueType. ok is false for
+// names the codec keeps verbatim (e.g. xsd:decimal) without checking.
+func canonicalType(local string) ValueType {
+	switch local {
+	case "base64", "base64Binary":
+		return TypeBase64
+	case "string", "unsignedInt", "int", "boolean", "dateTime", "hexBinary", "long", "unsignedLong":
+		return ValueType("xsd:" + local)
+	}
+	return ValueType("xsd:" + local)
+}
+
+// UnknownTime is TR-106's "Unknown Time", 0001-01-01T00:00:00Z. It equals
+// the zero time.Time, so an unset time field encodes as Unknown Time.
+var UnknownTime = time.Time{}
+
+// FormatDateTime writes t as xsd:dateTime in UTC, with fractional seconds
+// only when t has them. The zero time is written as Unknown Time.
+func FormatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+var dateTimeLayouts = []string{
+	"2006-01-02T15:04:05Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04:05.999999999",
+}
+
+// ParseDateTime parses xsd:dateTime with or without fractional seconds and
+// zone. A time without zone is taken as UTC: TR-069 times are UTC unless
+// stated and a CPE has no better reference. The result is in UTC, and
+// Unknown Time (any zone) comes back as the zero time.Time.
+func ParseDateTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			t = t.UTC()
+			if t.Year() == 1 && t.YearDay() == 1 && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+				return time.Time{}, nil
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("not an xsd:dateTime")
+}
