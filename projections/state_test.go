@@ -1,0 +1,144 @@
+package projections
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+func TestStatusFollowsSettingsAndSessions(t *testing.T) {
+	f := newFolder(t)
+	f.add(event.Booted{Reason: event.BootPowerOn})
+	if got := f.s.Status().Status; got != StatusWaitingURL {
+		t.Fatalf("no URL: %s", got)
+	}
+	f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{{Name: SettingEnabled, Value: "false"}}})
+	if got := f.s.Status().Status; got != StatusDisabled {
+		t.Fatalf("disabled: %s", got)
+	}
+	f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{
+		{Name: SettingEnabled, Value: "true"}, {Name: SettingACSURL, Value: "https://acs/"}}})
+	if got := f.s.Status().Status; got != StatusRunning {
+		t.Fatalf("configured: %s", got)
+	}
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	f.add(event.SessionFailed{Session: id, Error: "ACS returned 401 after digest auth", RetryCount: 1,
+		Delay: 7 * time.Second, NextAttempt: t0.Add(time.Minute)})
+	st := f.s.Status()
+	if st.LastSessionError != "ACS returned 401 after digest auth" || st.RetryCount != 1 {
+		t.Fatalf("after failure: %+v", st)
+	}
+	if f.s.Retry.NextAttempt != t0.Add(time.Minute) || f.s.Retry.Delay != 7*time.Second {
+		t.Fatalf("journaled retry decision not kept: %+v", f.s.Retry)
+	}
+	f.session()
+	if st := f.s.Status(); st.RetryCount != 0 || st.LastSessionError != "" {
+		t.Fatalf("after success: %+v", st)
+	}
+}
+
+func TestRetryResetsOnRebootAndDisable(t *testing.T) {
+	for _, reset := range []event.Event{
+		event.Booted{Reason: event.BootPowerOn},
+		event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{{Name: SettingEnabled, Value: "false"}}},
+	} {
+		f := newFolder(t)
+		f.firstBoot()
+		id := f.add(event.SessionStarted{})
+		f.add(event.SessionFailed{Session: id, Error: "x", RetryCount: 1, NextAttempt: t0})
+		f.add(reset)
+		if f.s.Retry.Failures != 0 {
+			t.Fatalf("%v did not reset retry: %+v", reset.Type(), f.s.Retry)
+		}
+	}
+}
+
+func TestACSParameterAndLocalSettingAreOneValue(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{
+		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "600", Type: "unsignedInt"}}})
+	if got := f.s.Settings.Get(SettingPeriodicInformInterval); got != "600" {
+		t.Fatalf("SPV not visible as setting: %q", got)
+	}
+	if _, ok := f.s.Params.Values["Device.ManagementServer.PeriodicInformInterval"]; ok {
+		t.Fatal("mirrored parameter stored twice")
+	}
+}
+
+func TestParameterKeyOnlyWhenSet(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.add(event.ParametersSet{Source: event.SourceACS, ParameterKey: "a", SetKey: true})
+	f.add(event.ParametersSet{Source: event.SourcePlatform, Values: []event.ParamValue{{Name: "Device.X", Value: "1"}}})
+	if f.s.Params.ParameterKey != "a" {
+		t.Fatal(f.s.Params.ParameterKey)
+	}
+}
+
+func TestObjectsNestedDeleteAndNoReuse(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.add(event.ObjectAdded{Object: "Device.IP.Interface.", Instance: 1})
+	f.add(event.ObjectAdded{Object: "Device.IP.Interface.1.IPv4Address.", Instance: 1})
+	f.add(event.ParametersSet{Values: []event.ParamValue{{Name: "Device.IP.Interface.1.IPv4Address.1.IPAddress", Value: "192.0.2.1"},
+		{Name: "Device.IP.Interface.10.Name", Value: "keep"}}})
+	f.add(event.ObjectDeleted{Object: "Device.IP.Interface.1."})
+	if _, ok := f.s.Params.Values["Device.IP.Interface.1.IPv4Address.1.IPAddress"]; ok {
+		t.Fatal("values below a deleted instance kept")
+	}
+	if _, ok := f.s.Params.Values["Device.IP.Interface.10.Name"]; !ok {
+		t.Fatal("deleting instance 1 removed instance 10's values")
+	}
+	if live := f.s.Params.Tables["Device.IP.Interface.1.IPv4Address."].Live; len(live) != 0 {
+		t.Fatal("nested table kept its instances")
+	}
+	f.violation(event.ObjectAdded{Object: "Device.IP.Interface.", Instance: 1})
+}
+
+func TestSplitInstance(t *testing.T) {
+	for in, want := range map[string]struct {
+		table string
+		n     uint32
+		ok    bool
+	}{
+		"Device.Users.User.3.":  {"Device.Users.User.", 3, true},
+		"Device.Users.User.":    {"", 0, false},
+		"Device.Users.User.3":   {"", 0, false},
+		"Device.A.99999999999.": {"", 0, false},
+		".":                     {"", 0, false},
+	} {
+		table, n, ok := splitInstance(in)
+		if table != want.table || n != want.n || ok != want.ok {
+			t.Errorf("%q: %q %d %v", in, table, n, ok)
+		}
+	}
+}
+
+func TestApplyRejectsOutOfOrderAndCorrupt(t *testing.T) {
+	s := New()
+	typ, payload := event.MustEncode(event.Booted{Reason: "x"})
+	if err := s.Apply(journal.Record{Seq: 1, Type: typ, Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(journal.Record{Seq: 3, Type: typ, Payload: payload}); err == nil {
+		t.Fatal("gap accepted")
+	}
+	err := s.Apply(journal.Record{Seq: 2, Type: typ, Payload: []byte("{")})
+	var ce *journal.CorruptionError
+	if !errors.As(err, &ce) || ce.Seq != 2 || s.Seq != 1 {
+		t.Fatalf("corrupt record: %v (seq %d)", err, s.Seq)
+	}
+}
+
+func TestRestoreRefusesOtherVersions(t *testing.T) {
+	if _, err := Restore([]byte(`{"version":99,"state":{}}`)); !errors.Is(err, ErrSnapshotVersion) {
+		t.Fatal(err)
+	}
+	if _, err := Restore([]byte(`{`)); err == nil {
+		t.Fatal("bad snapshot accepted")
+	}
+}
