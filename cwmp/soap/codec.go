@@ -334,6 +334,9 @@ func decodeField(c *etree.Element, f *field, fv reflect.Value, fp string) *field
 		if err := checkItems(f, len(items)); err != nil {
 			return argErr(fp, "%v", err)
 		}
+		if len(items) == 0 {
+			return nil // nil, not empty: decode(encode(x)) == x for unset lists
+		}
 		out := make([]string, len(items))
 		for j, it := range items {
 			s := it.Text()
@@ -347,6 +350,9 @@ func decodeField(c *etree.Element, f *field, fv reflect.Value, fp string) *field
 		items := childElements(c)
 		if err := checkItems(f, len(items)); err != nil {
 			return argErr(fp, "%v", err)
+		}
+		if len(items) == 0 {
+			return nil
 		}
 		if f.elem == nil {
 			out, err := decodePVSList(items, fp)

@@ -2,6 +2,7 @@ package soap
 
 import (
 	"reflect"
+	"sort"
 	"time"
 )
 
@@ -304,5 +305,6 @@ func Methods() []string {
 	for name := range methods {
 		out = append(out, name)
 	}
+	sort.Strings(out)
 	return out
 }

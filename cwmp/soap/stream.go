@@ -130,7 +130,7 @@ func stream(w io.Writer, v Version, h *Header, method, list, arrayType string, n
 	}
 	sw.close(2, "cwmp:"+method)
 	sw.close(1, "SOAP-ENV:Body")
-	sw.raw("\n</SOAP-ENV:Envelope>")
+	sw.raw("\n</SOAP-ENV:Envelope>\n")
 	if count != n {
 		return fmt.Errorf("soap: encode %s: list yielded %d items, Len says %d", method, count, n)
 	}

@@ -13,16 +13,19 @@ import (
 // QName with the xsd prefix, e.g. "xsd:unsignedInt".
 type ValueType string
 
-// Value types of the TR-069 data-model types (Table 12). TypeBase64 is the
-// conventional spelling ("base64" is the TR-106 name; XML Schema calls it
-// base64Binary); both are accepted on decode and mapped to TypeBase64.
+// Value types of the TR-069 data-model types (Table 12).
+//
+// TypeBase64 is written as xsd:base64Binary: many stacks write "xsd:base64",
+// but XML Schema has no such type and xmllint rejects it against the cwmp
+// XSDs (xsi:type must name a type). On decode "base64", "base64Binary" and
+// SOAP-ENC:base64 all map to TypeBase64.
 const (
 	TypeString       ValueType = "xsd:string"
 	TypeUnsignedInt  ValueType = "xsd:unsignedInt"
 	TypeInt          ValueType = "xsd:int"
 	TypeBoolean      ValueType = "xsd:boolean"
 	TypeDateTime     ValueType = "xsd:dateTime"
-	TypeBase64       ValueType = "xsd:base64"
+	TypeBase64       ValueType = "xsd:base64Binary"
 	TypeHexBinary    ValueType = "xsd:hexBinary"
 	TypeLong         ValueType = "xsd:long"
 	TypeUnsignedLong ValueType = "xsd:unsignedLong"
@@ -91,14 +94,12 @@ func parseBool(s string) (bool, error) {
 	return false, errBadValue
 }
 
-// canonicalType maps an xsi:type local name to a ValueType. ok is false for
-// names the codec keeps verbatim (e.g. xsd:decimal) without checking.
+// canonicalType maps an xsi:type local name to a ValueType, whatever prefix
+// the sender bound (xs:, xsd:, SOAP-ENC:). Types without a constant (e.g.
+// decimal) are kept as "xsd:<name>" and not checked.
 func canonicalType(local string) ValueType {
-	switch local {
-	case "base64", "base64Binary":
+	if local == "base64" || local == "base64Binary" {
 		return TypeBase64
-	case "string", "unsignedInt", "int", "boolean", "dateTime", "hexBinary", "long", "unsignedLong":
-		return ValueType("xsd:" + local)
 	}
 	return ValueType("xsd:" + local)
 }

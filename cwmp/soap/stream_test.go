@@ -1,0 +1,118 @@
+package soap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// manyParams builds n parameters cycling through every value type and
+// through content that needs escaping.
+func manyParams(n int) []ParameterValueStruct {
+	types := []struct {
+		t ValueType
+		v string
+	}{
+		{TypeString, "plain"}, {TypeString, `<&>"'` + "\r\n\t"}, {TypeString, ""},
+		{TypeUnsignedInt, "4294967295"}, {TypeInt, "-2147483648"}, {TypeBoolean, "true"},
+		{TypeDateTime, "2026-11-22T01:02:03Z"}, {TypeBase64, "AAEC"}, {TypeHexBinary, "DEADbeef"},
+		{TypeLong, "-1"}, {TypeUnsignedLong, "18446744073709551615"}, {TypeString, "日本語 \U0001F600"},
+	}
+	out := make([]ParameterValueStruct, n)
+	for i := range out {
+		c := types[i%len(types)]
+		out[i] = ParameterValueStruct{Name: fmt.Sprintf("Device.X.%d.Value", i+1), Value: c.v, Type: c.t}
+	}
+	return out
+}
+
+// The streaming encoder must produce exactly what the etree path would, so
+// both are held to the same golden files and schema.
+func TestStreamMatchesTree(t *testing.T) {
+	h := &Header{ID: "a&b", HoldRequests: true}
+	cases := []Message{
+		&GetParameterValuesResponse{ParameterList: manyParams(40)},
+		&GetParameterValuesResponse{},
+		&GetParameterValuesResponse{ParameterList: []ParameterValueStruct{{Name: "A", Value: "x", Type: `weird"type`}, {Name: "", Value: "", Type: ""}}},
+		&GetParameterNamesResponse{ParameterList: []ParameterInfoStruct{{Name: "Device.", Writable: false}, {Name: "Device.A<", Writable: true}}},
+		&GetParameterNamesResponse{},
+		&GetParameterAttributesResponse{ParameterList: []ParameterAttributeStruct{{Name: "A", Notification: 2, AccessList: []string{"Subscriber", "X&"}}, {Name: "B"}}},
+		&GetParameterAttributesResponse{},
+	}
+	for _, v := range []Version{V1_0, V1_2, V1_4} {
+		for _, m := range cases {
+			env := &Envelope{Version: v, Header: *h, Body: m}
+			var tree, stream bytes.Buffer
+			if err := encodeTree(&tree, v, env); err != nil {
+				t.Fatal(err)
+			}
+			if err := Encode(&stream, env); err != nil {
+				t.Fatal(err)
+			}
+			if tree.String() != stream.String() {
+				t.Errorf("%s %v: stream and tree differ:\n--- tree\n%s\n--- stream\n%s", m.MethodName(), v, tree.String(), stream.String())
+			}
+		}
+	}
+}
+
+// Characters XML 1.0 cannot carry are replaced, not written raw, so the
+// output always parses.
+func TestStreamEscapesUnrepresentable(t *testing.T) {
+	in := "a\x00b\x1fc\xffd\uFFFEe\r"
+	var b bytes.Buffer
+	err := EncodeGetParameterValuesResponse(&b, V1_2, nil, Slice([]ParameterValueStruct{{Name: "N", Value: in, Type: TypeString}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Decode(&b, 0)
+	if err != nil {
+		t.Fatalf("decode of escaped output: %v", err)
+	}
+	got := env.Body.(*GetParameterValuesResponse).ParameterList[0].Value
+	if want := "a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\r"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestStreamLengthMismatch(t *testing.T) {
+	params := List[ParameterValueStruct]{Len: 3, Items: Slice(manyParams(2)).Items}
+	err := EncodeGetParameterValuesResponse(&bytes.Buffer{}, V1_2, nil, params)
+	if err == nil || !strings.Contains(err.Error(), "yielded 2 items") {
+		t.Fatalf("got %v, want a length mismatch error", err)
+	}
+}
+
+type failWriter struct{ after int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.after -= len(p); w.after < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestStreamWriteError(t *testing.T) {
+	err := EncodeGetParameterValuesResponse(&failWriter{after: 100}, V1_2, nil, Slice(manyParams(5000)))
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("got %v, want the writer's error", err)
+	}
+}
+
+func TestStreamDecodesBack(t *testing.T) {
+	params := manyParams(1000)
+	var b bytes.Buffer
+	if err := EncodeGetParameterValuesResponse(&b, V1_2, nil, Slice(params)); err != nil {
+		t.Fatal(err)
+	}
+	env, err := Decode(&b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Body.(*GetParameterValuesResponse).ParameterList; !reflect.DeepEqual(got, params) {
+		t.Errorf("round trip of 1000 params differs")
+	}
+}
