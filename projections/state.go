@@ -389,3 +389,6 @@ func Restore(b []byte) (*State, error) {
 	}
 	return v.State, nil
 }
+
+// SnapshotName is the journal snapshot the daemon keeps of State.
+const SnapshotName = "projections"

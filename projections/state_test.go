@@ -2,6 +2,7 @@ package projections
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,23 @@ func TestRestoreRefusesOtherVersions(t *testing.T) {
 	}
 	if _, err := Restore([]byte(`{`)); err == nil {
 		t.Fatal("bad snapshot accepted")
+	}
+}
+
+func TestRedactedStateHoldsNoSecret(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{
+		{Name: SettingPassword, Value: "pw-secret"}, {Name: SettingConnectionRequestPassword, Value: "cr-secret"}}})
+	f.add(event.ParametersSet{Values: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "u-secret", Hidden: true}}})
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "v-secret", Hidden: true}}})
+	f.add(event.TransferQueued{Kind: event.KindDownload, Password: "dl-secret"})
+	red, _ := f.s.Redacted().Snapshot()
+	if strings.Contains(string(red), "secret") {
+		t.Fatalf("secret in redacted state: %s", red)
+	}
+	live, _ := f.s.Snapshot()
+	if !strings.Contains(string(live), "pw-secret") {
+		t.Fatal("Redacted modified the live state")
 	}
 }

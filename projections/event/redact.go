@@ -3,7 +3,7 @@ package event
 import "fmt"
 
 // Redacted replaces a secret in exports.
-const Redacted = "<redacted>"
+const Redacted = "(redacted)"
 
 // secretSettings are the operator settings whose values never leave the
 // device: passwords, and the client certificate (it may embed a private key).

@@ -1,0 +1,40 @@
+package projections
+
+import "github.com/cwmpd/cwmpd/projections/event"
+
+// Redacted returns a deep copy of the state with every secret replaced, for
+// anything that leaves the device or reaches a terminal: replay output,
+// print, exports. The live state keeps the secrets the agent needs.
+func (s *State) Redacted() *State {
+	b, err := s.Snapshot()
+	if err != nil {
+		return New()
+	}
+	c, err := Restore(b)
+	if err != nil {
+		return New()
+	}
+	for name, v := range c.Settings {
+		if event.IsSecretSetting(name) && v != "" {
+			c.Settings[name] = event.Redacted
+		}
+	}
+	for name, v := range c.Params.Values {
+		if v.Hidden && v.Value != "" {
+			v.Value = event.Redacted
+			c.Params.Values[name] = v
+		}
+	}
+	for name, v := range c.Pending.Changed {
+		if v.Hidden && v.Value != "" {
+			v.Value = event.Redacted
+			c.Pending.Changed[name] = v
+		}
+	}
+	for _, tr := range c.Transfers.ByID {
+		if tr.Request.Password != "" {
+			tr.Request.Password = event.Redacted
+		}
+	}
+	return c
+}
