@@ -416,7 +416,12 @@ func decodePVSList(items []*etree.Element, fp string) ([]ParameterValueStruct, *
 	var first *fieldErr
 	var faults []SetParameterValuesFault
 	for j, it := range items {
-		pv, err := decodePVS(it, fmt.Sprintf("%s/ParameterValueStruct[%d]", fp, j+1))
+		pv, err := decodePVS(it, "")
+		if err != nil {
+			// The path is built only on error: Sprintf per item would cost
+			// more than the rest of the item's decoding.
+			err.path = fmt.Sprintf("%s/ParameterValueStruct[%d]%s", fp, j+1, err.path)
+		}
 		if err != nil {
 			if err.paramFaults == nil {
 				return nil, err // structural: no name or no value

@@ -1,0 +1,40 @@
+package soap
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// FuzzDecode: Decode never panics, every failure is a *DecodeError, and
+// whatever decodes re-encodes to an envelope that decodes to the same body.
+// Seeds live in testdata/fuzz/FuzzDecode (golden envelopes and hostile
+// inputs); plain `go test` runs them.
+func FuzzDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := Decode(bytes.NewReader(data), 0)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %T is not a *DecodeError: %v", err, err)
+			}
+			_ = de.Fault() // must not panic either
+			return
+		}
+		if _, isFault := env.Body.(*Fault); isFault {
+			return // faultcode spellings are normalised, not preserved
+		}
+		var b bytes.Buffer
+		if err := Encode(&b, env); err != nil {
+			t.Fatalf("re-encode of a decoded envelope: %v", err)
+		}
+		again, err := Decode(&b, 0)
+		if err != nil {
+			t.Fatalf("decode of re-encoded envelope: %v\n%s", err, b.Bytes())
+		}
+		if !reflect.DeepEqual(again.Body, env.Body) || !reflect.DeepEqual(again.Header, env.Header) {
+			t.Fatalf("round trip changed the message:\n%#v\n%#v", env.Body, again.Body)
+		}
+	})
+}
