@@ -1,0 +1,195 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// DefaultSnapshotEvery is how many records pass between snapshots: small
+// enough that boot folds little, large enough that snapshot writes (a sync
+// each, which wears flash) stay rare.
+const DefaultSnapshotEvery = 1000
+
+// Options configure a Store.
+type Options struct {
+	SnapshotEvery int
+	Logger        zerolog.Logger
+}
+
+// Store is the journal plus the folded state.
+type Store struct {
+	j     *journal.Journal
+	log   zerolog.Logger
+	every int
+
+	mu        sync.Mutex
+	folded    *sync.Cond
+	st        *projections.State
+	early     map[uint64]journal.Record // appended but waiting for a predecessor
+	sinceSnap int
+	snapping  bool
+	snapWG    sync.WaitGroup
+}
+
+// Open folds the journal into a state: the newest snapshot, then every
+// record after it. A snapshot that cannot be used (another format version,
+// a sequence beyond the journal) is ignored and the whole journal folded.
+func Open(j *journal.Journal, opts Options) (*Store, error) {
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = DefaultSnapshotEvery
+	}
+	s := &Store{j: j, log: opts.Logger, every: opts.SnapshotEvery, early: map[uint64]journal.Record{}}
+	s.folded = sync.NewCond(&s.mu)
+	st, err := s.boot()
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	return s, nil
+}
+
+func (s *Store) boot() (*projections.State, error) {
+	st := projections.New()
+	snap, ok, err := s.j.LoadSnapshot(projections.SnapshotName)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("snapshot unreadable; folding the whole journal")
+		ok = false
+	}
+	if ok && snap.Seq <= s.j.LastSeq() {
+		if restored, err := projections.Restore(snap.Data); err == nil {
+			st = restored
+		} else {
+			s.log.Warn().Err(err).Uint64("seq", snap.Seq).Msg("snapshot not usable; folding the whole journal")
+		}
+	}
+	if st.Seq == 0 && s.j.FirstSeq() > 1 {
+		return nil, fmt.Errorf("live: journal starts at record %d and no snapshot covers the records before it", s.j.FirstSeq())
+	}
+	r := s.j.NewReader(st.Seq + 1)
+	defer r.Close()
+	for r.Next() {
+		if err := s.apply(st, r.Record()); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("live: boot: %w", err)
+	}
+	return st, nil
+}
+
+// apply folds one record; violations are logged, corruption is an error.
+func (s *Store) apply(st *projections.State, rec journal.Record) error {
+	err := st.Apply(rec)
+	var v *projections.ViolationError
+	switch {
+	case err == nil:
+	case errors.As(err, &v):
+		s.log.Warn().Uint64("seq", v.Seq).Str("violation", v.Reason).Msg("journal record contradicts state")
+	default:
+		return fmt.Errorf("live: fold: %w", err)
+	}
+	return nil
+}
+
+// Append makes evs durable (one group commit) and folds them; it returns
+// once the state includes them.
+func (s *Store) Append(ctx context.Context, evs ...event.Event) ([]journal.Record, error) {
+	entries := make([]journal.Entry, len(evs))
+	for i, e := range evs {
+		typ, payload, err := event.Encode(e)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = journal.Entry{Type: typ, Payload: payload}
+	}
+	recs, err := s.j.Append(ctx, entries...)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		s.early[r.Seq] = r
+	}
+	// Concurrent appends can return out of order; fold strictly in
+	// sequence, whoever arrives first folds for the others.
+	for {
+		r, ok := s.early[s.st.Seq+1]
+		if !ok {
+			break
+		}
+		delete(s.early, r.Seq)
+		if err := s.apply(s.st, r); err != nil {
+			return nil, err
+		}
+		s.sinceSnap++
+	}
+	s.folded.Broadcast()
+	last := recs[len(recs)-1].Seq
+	for s.st.Seq < last {
+		s.folded.Wait()
+	}
+	if s.sinceSnap >= s.every && !s.snapping {
+		s.startSnapshot()
+	}
+	return recs, nil
+}
+
+// startSnapshot serialises the state under the lock and writes it in the
+// background. Called with s.mu held.
+func (s *Store) startSnapshot() {
+	data, err := s.st.Snapshot()
+	if err != nil {
+		s.log.Error().Err(err).Msg("snapshot")
+		return
+	}
+	seq := s.st.Seq
+	s.sinceSnap, s.snapping = 0, true
+	s.snapWG.Add(1)
+	go func() {
+		defer s.snapWG.Done()
+		err := s.j.SaveSnapshot(journal.Snapshot{Name: projections.SnapshotName, Seq: seq, Data: data})
+		s.mu.Lock()
+		s.snapping = false
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Warn().Err(err).Uint64("seq", seq).Msg("snapshot not saved")
+		}
+	}()
+}
+
+// SnapshotNow writes a snapshot of the current state and waits for it.
+func (s *Store) SnapshotNow() error {
+	s.snapWG.Wait()
+	s.mu.Lock()
+	data, err := s.st.Snapshot()
+	seq := s.st.Seq
+	s.sinceSnap = 0
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.j.SaveSnapshot(journal.Snapshot{Name: projections.SnapshotName, Seq: seq, Data: data})
+}
+
+// View runs fn with the current state; fn must not keep it or modify it.
+func (s *Store) View(fn func(*projections.State)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.st)
+}
+
+// Journal returns the underlying journal (for readers and exports).
+func (s *Store) Journal() *journal.Journal { return s.j }
+
+// Close waits for a background snapshot; it does not close the journal.
+func (s *Store) Close() { s.snapWG.Wait() }
