@@ -33,7 +33,6 @@ const (
 	kStruct
 	kStrings
 	kStructs
-	kPVS
 )
 
 type field struct {
@@ -123,8 +122,6 @@ func planLocked(t reflect.Type) *plan {
 		switch {
 		case ft == timeType:
 			f.kind = kTime
-		case ft == pvsType:
-			f.kind = kPVS
 		case ft.Kind() == reflect.String:
 			f.kind = kString
 		case ft.Kind() == reflect.Bool:
@@ -165,46 +162,71 @@ func atoi(s string) int {
 
 // ---- encoding (etree) ----
 
-func encodeStruct(parent *etree.Element, p *plan, v reflect.Value) {
+// encodeStruct appends v's fields to parent. The schema constraints that
+// Decode enforces are checked here too, so the CPE cannot emit an envelope
+// the ACS would have to reject (e.g. a FaultString over 256 characters).
+func encodeStruct(parent *etree.Element, p *plan, v reflect.Value, path string) *fieldErr {
 	for i := range p.fields {
 		f := &p.fields[i]
 		fv := v.Field(f.index)
+		fp := join(path, f.name)
 		el := parent.CreateElement(f.name)
 		switch f.kind {
 		case kString:
+			if err := checkString(f, fv.String()); err != nil {
+				return argErr(fp, "%v", err)
+			}
 			el.SetText(fv.String())
 		case kBool:
 			el.SetText(strconv.FormatBool(fv.Bool()))
 		case kUint32:
+			if err := checkRange(f, int64(fv.Uint())); err != nil {
+				return argErr(fp, "%v", err)
+			}
 			el.SetText(strconv.FormatUint(fv.Uint(), 10))
 		case kInt32:
+			if err := checkRange(f, fv.Int()); err != nil {
+				return argErr(fp, "%v", err)
+			}
 			el.SetText(strconv.FormatInt(fv.Int(), 10))
 		case kTime:
 			el.SetText(FormatDateTime(fv.Interface().(time.Time)))
 		case kStruct:
-			encodeStruct(el, f.elem, fv)
-		case kPVS:
-			encodePVS(el, fv.Interface().(ParameterValueStruct))
+			if err := encodeStruct(el, f.elem, fv, fp); err != nil {
+				return err
+			}
 		case kStrings:
-			el.CreateAttr("SOAP-ENC:arrayType", fmt.Sprintf("%s[%d]", f.arrayType, fv.Len()))
+			if err := checkItems(f, fv.Len()); err != nil {
+				return argErr(fp, "%v", err)
+			}
+			el.CreateAttr("SOAP-ENC:arrayType", f.arrayType+"["+strconv.Itoa(fv.Len())+"]")
 			for j := 0; j < fv.Len(); j++ {
+				if err := checkString(f, fv.Index(j).String()); err != nil {
+					return argErr(fmt.Sprintf("%s/%s[%d]", fp, f.item, j+1), "%v", err)
+				}
 				el.CreateElement(f.item).SetText(fv.Index(j).String())
 			}
 		case kStructs:
-			el.CreateAttr("SOAP-ENC:arrayType", fmt.Sprintf("%s[%d]", f.arrayType, fv.Len()))
+			if err := checkItems(f, fv.Len()); err != nil {
+				return argErr(fp, "%v", err)
+			}
+			el.CreateAttr("SOAP-ENC:arrayType", f.arrayType+"["+strconv.Itoa(fv.Len())+"]")
 			for j := 0; j < fv.Len(); j++ {
 				item := el.CreateElement(f.item)
 				if f.elem == nil {
-					encodePVSFields(item, fv.Index(j).Interface().(ParameterValueStruct))
-				} else {
-					encodeStruct(item, f.elem, fv.Index(j))
+					pv := fv.Index(j).Interface().(ParameterValueStruct)
+					if utf8.RuneCountInString(pv.Name) > 256 {
+						return argErr(fmt.Sprintf("%s/%s[%d]/Name", fp, f.item, j+1), "longer than 256 characters")
+					}
+					encodePVSFields(item, pv)
+				} else if err := encodeStruct(item, f.elem, fv.Index(j), fmt.Sprintf("%s/%s[%d]", fp, f.item, j+1)); err != nil {
+					return err
 				}
 			}
 		}
 	}
+	return nil
 }
-
-func encodePVS(el *etree.Element, pv ParameterValueStruct) { encodePVSFields(el, pv) }
 
 func encodePVSFields(el *etree.Element, pv ParameterValueStruct) {
 	el.CreateElement("Name").SetText(pv.Name)
@@ -227,6 +249,8 @@ type fieldErr struct {
 }
 
 func (e *fieldErr) Error() string { return e.path + ": " + e.err.Error() }
+
+func (e *fieldErr) Unwrap() error { return e.err }
 
 func argErr(path, format string, a ...any) *fieldErr {
 	return &fieldErr{path: path, err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, a...)...)}
@@ -323,12 +347,6 @@ func decodeField(c *etree.Element, f *field, fv reflect.Value, fp string) *field
 		fv.Set(reflect.ValueOf(t))
 	case kStruct:
 		return decodeStruct(c, f.elem, fv, fp)
-	case kPVS:
-		pv, err := decodePVS(c, fp)
-		if err != nil {
-			return err
-		}
-		fv.Set(reflect.ValueOf(pv))
 	case kStrings:
 		items := childElements(c)
 		if err := checkItems(f, len(items)); err != nil {
@@ -476,7 +494,8 @@ func decodePVS(el *etree.Element, fp string) (ParameterValueStruct, *fieldErr) {
 		}
 	}
 	if err := checkValue(pv.Type, pv.Value); err != nil {
-		fe := argErr(fp+"/Value", "%q is not a valid %s", truncate(pv.Value), pv.Type)
+		// The value itself stays out of the message: it may be a password.
+		fe := argErr(fp+"/Value", "value is not a valid %s", pv.Type)
 		fe.paramFaults = []SetParameterValuesFault{{
 			ParameterName: pv.Name,
 			FaultCode:     FaultInvalidParameterValue,

@@ -67,6 +67,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"billion laughs", billionLaughs(), ErrSyntax, 0, "", ""},
 		{"external entity", `<?xml version="1.0"?><!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + wrap("<cwmp:Reboot><CommandKey>&xxe;</CommandKey></cwmp:Reboot>"), ErrSyntax, 0, "", ""},
 		{"undeclared entity", wrap("<cwmp:Reboot><CommandKey>&xxe;</CommandKey></cwmp:Reboot>"), ErrSyntax, 0, "", ""},
+		{"ACS fault without code", wrap("<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>CWMP fault</faultstring><detail><cwmp:Fault><FaultString>x</FaultString></cwmp:Fault></detail></soapenv:Fault>"), ErrInvalidArgument, 0, "", "FaultCode"},
 		{"deep nesting", wrap("<cwmp:Reboot>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</cwmp:Reboot>"), ErrSyntax, 0, "", ""},
 	}
 	for _, c := range cases {

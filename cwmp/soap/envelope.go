@@ -272,8 +272,10 @@ func decodeFault(el *etree.Element) (*Fault, error) {
 		return f, nil
 	}
 	d := &CWMPFault{}
+	// A fault cannot be answered with a fault: a malformed one ends the
+	// session (Code FaultNone).
 	bad := func(path, what string) error {
-		return &DecodeError{Code: FaultInvalidArguments, Method: "Fault", Field: path,
+		return &DecodeError{Method: "Fault", Field: path,
 			Err: fmt.Errorf("%w: %s", ErrInvalidArgument, what)}
 	}
 	fk := children(cf)
@@ -372,7 +374,9 @@ func encodeTree(w io.Writer, v Version, env *Envelope) error {
 			return fmt.Errorf("soap: encode: %w: %T", ErrUnknownMethod, m)
 		}
 		el := body.CreateElement("cwmp:" + m.MethodName())
-		encodeStruct(el, planFor(t), rv.Elem())
+		if ferr := encodeStruct(el, planFor(t), rv.Elem(), ""); ferr != nil {
+			return fmt.Errorf("soap: encode %s: %w", m.MethodName(), ferr)
+		}
 	}
 	is := etree.NewIndentSettings()
 	is.Spaces = 1

@@ -32,13 +32,15 @@ func Slice[T any](s []T) List[T] {
 // GetParameterValuesResponse straight to w, one parameter at a time, so
 // memory stays flat however many parameters there are. The output is
 // byte-identical to what the etree path would produce. If params yields a
-// different number of items than params.Len the output is invalid and an
-// error is returned: discard what was written.
+// different number of items than params.Len, or an item breaks a schema
+// limit (a name over 256 characters), the output is invalid and an error is
+// returned: discard what was written.
 func EncodeGetParameterValuesResponse(w io.Writer, v Version, h *Header, params List[ParameterValueStruct]) error {
 	return stream(w, v, h, "GetParameterValuesResponse", "ParameterList", "cwmp:ParameterValueStruct", params.Len,
 		func(sw *streamWriter, emit func()) {
 			for p := range params.Items {
 				emit()
+				sw.checkName(p.Name)
 				sw.open(4, "ParameterValueStruct")
 				sw.leaf(5, "Name", "", p.Name)
 				t := p.Type
@@ -58,6 +60,7 @@ func EncodeGetParameterNamesResponse(w io.Writer, v Version, h *Header, params L
 		func(sw *streamWriter, emit func()) {
 			for p := range params.Items {
 				emit()
+				sw.checkName(p.Name)
 				sw.open(4, "ParameterInfoStruct")
 				sw.leaf(5, "Name", "", p.Name)
 				sw.leaf(5, "Writable", "", strconv.FormatBool(p.Writable))
@@ -73,6 +76,15 @@ func EncodeGetParameterAttributesResponse(w io.Writer, v Version, h *Header, par
 		func(sw *streamWriter, emit func()) {
 			for p := range params.Items {
 				emit()
+				sw.checkName(p.Name)
+				if p.Notification < 0 || p.Notification > 6 {
+					sw.fail("Notification %d out of range", p.Notification)
+				}
+				for _, a := range p.AccessList {
+					if utf8.RuneCountInString(a) > 64 {
+						sw.fail("AccessList entry longer than 64 characters")
+					}
+				}
 				sw.open(4, "ParameterAttributeStruct")
 				sw.leaf(5, "Name", "", p.Name)
 				sw.leafInt(5, "Notification", int64(p.Notification))
@@ -134,6 +146,9 @@ func stream(w io.Writer, v Version, h *Header, method, list, arrayType string, n
 	if count != n {
 		return fmt.Errorf("soap: encode %s: list yielded %d items, Len says %d", method, count, n)
 	}
+	if sw.err != nil {
+		return fmt.Errorf("soap: encode %s: %w", method, sw.err)
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("soap: encode %s: %w", method, err)
 	}
@@ -146,6 +161,22 @@ func stream(w io.Writer, v Version, h *Header, method, list, arrayType string, n
 type streamWriter struct {
 	w       *bufio.Writer
 	scratch [24]byte
+	n       int   // items emitted so far, for error positions
+	err     error // first constraint violation; output goes on regardless
+}
+
+func (s *streamWriter) fail(format string, a ...any) {
+	if s.err == nil {
+		s.err = fmt.Errorf("%w: item %d: "+format, append([]any{ErrInvalidArgument, s.n}, a...)...)
+	}
+}
+
+// checkName enforces the schema's 256-character limit on parameter names.
+func (s *streamWriter) checkName(name string) {
+	s.n++
+	if len(name) > 256 && utf8.RuneCountInString(name) > 256 {
+		s.fail("Name longer than 256 characters")
+	}
 }
 
 const spaces = "\n                "

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,5 +115,27 @@ func TestStreamDecodesBack(t *testing.T) {
 	}
 	if got := env.Body.(*GetParameterValuesResponse).ParameterList; !reflect.DeepEqual(got, params) {
 		t.Errorf("round trip of 1000 params differs")
+	}
+}
+
+func TestEncodeEnforcesSchemaLimits(t *testing.T) {
+	long := strings.Repeat("x", 257)
+	cases := []Message{
+		&TransferComplete{CommandKey: "k", FaultStruct: FaultStruct{FaultCode: FaultTransferFailure, FaultString: long}},
+		&TransferComplete{CommandKey: strings.Repeat("k", 33)},
+		&Inform{DeviceId: DeviceIdStruct{OUI: "00ab1f"}},
+		&Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, Event: []EventStruct{{EventCode: "BOOT"}}},
+		&Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, ParameterList: []ParameterValueStruct{{Name: long}}},
+		&AddObjectResponse{InstanceNumber: 0},
+		&GetQueuedTransfersResponse{TransferList: make([]QueuedTransferStruct, 17)},
+		&GetParameterValuesResponse{ParameterList: []ParameterValueStruct{{Name: "ok"}, {Name: long}}},
+		&GetParameterNamesResponse{ParameterList: []ParameterInfoStruct{{Name: long}}},
+		&GetParameterAttributesResponse{ParameterList: []ParameterAttributeStruct{{Name: "A", Notification: 9}}},
+	}
+	for _, m := range cases {
+		err := Encode(io.Discard, &Envelope{Body: m})
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s %+v: got %v, want ErrInvalidArgument", m.MethodName(), m, err)
+		}
 	}
 }
