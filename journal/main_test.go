@@ -64,4 +64,3 @@ func crashChild(dir string) int {
 	wg.Wait()
 	return 0
 }
-
