@@ -1,0 +1,336 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// OwedTransfer is a TransferComplete the ACS has not acknowledged.
+type OwedTransfer struct {
+	ID      uint64 // the transfer's ID (sequence of its TransferQueued)
+	Message soap.TransferComplete
+}
+
+// Input is everything a session needs to know when it starts, taken from
+// the projections by the caller.
+type Input struct {
+	Version        soap.Version // highest version to offer (default 1.4)
+	DeviceID       soap.DeviceIdStruct
+	Events         []event.InformEvent
+	RetryCount     int
+	CurrentTime    time.Time
+	Parameters     []soap.ParameterValueStruct
+	Transfers      []OwedTransfer
+	SessionTimeout uint32 // seconds, sent in 1.3+ Informs
+}
+
+// Send says what the next POST carries.
+type Send struct {
+	Envelope *soap.Envelope // nil: the empty POST
+	Response bool           // a response or fault to an ACS request
+	Method   string         // for logs
+}
+
+// Failure is a failed session, with the operator's message.
+type Failure struct {
+	Message   string // last-session-error
+	Delivered bool   // the InformResponse had arrived
+	Err       error
+}
+
+func (f *Failure) Error() string { return f.Message }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Step is what the driver must do next, in this order: journal Journal,
+// then serve Request (if any) and feed its answer to Core.Answer, else post
+// Send (if any) and feed the reply to Core.Received; Done ends the session
+// (successfully when Failed is nil).
+type Step struct {
+	Journal []event.Event
+	Request soap.Message // an ACS request to serve
+	Send    *Send
+	Done    bool
+	Failed  *Failure
+}
+
+type phase int
+
+const (
+	phaseNew         phase = iota
+	phaseInform            // Inform sent, waiting for InformResponse
+	phaseTransfer          // TransferComplete sent, waiting for its response
+	phaseEmpty             // empty POST sent, waiting for an ACS request or the end
+	phaseServing           // an ACS request handed to the driver
+	phaseResponded         // a response sent, waiting for the next request or the end
+	phaseDone
+)
+
+// Core is the session state machine. It is not safe for concurrent use.
+type Core struct {
+	in        Input
+	id        uint64
+	phase     phase
+	version   soap.Version // for the CPE's own requests
+	hold      bool
+	delivered bool
+	owed      []OwedTransfer
+	reqID     string       // cwmp:ID of the ACS request being served
+	reqVer    soap.Version // its version
+	method    string
+	served    int
+}
+
+// NewCore prepares a session.
+func NewCore(in Input) *Core {
+	if !in.Version.Valid() {
+		in.Version = soap.V1_4
+	}
+	return &Core{in: in, version: in.Version, owed: append([]OwedTransfer(nil), in.Transfers...)}
+}
+
+// Start returns the first step: journal SessionStarted, then send Inform.
+// The driver passes the SessionStarted record's sequence to SetID.
+func (c *Core) Start() Step {
+	c.phase = phaseInform
+	return Step{
+		Journal: []event.Event{event.SessionStarted{Events: c.in.Events, RetryCount: c.in.RetryCount}},
+		Send:    &Send{Envelope: c.inform(), Method: "Inform"},
+	}
+}
+
+// SetID records the session's ID (the sequence of SessionStarted).
+func (c *Core) SetID(id uint64) { c.id = id }
+
+// ID returns the session's ID.
+func (c *Core) ID() uint64 { return c.id }
+
+// Version returns the negotiated version.
+func (c *Core) Version() soap.Version { return c.version }
+
+// Served counts ACS requests answered.
+func (c *Core) Served() int { return c.served }
+
+func (c *Core) inform() *soap.Envelope {
+	evs := make([]soap.EventStruct, len(c.in.Events))
+	for i, e := range c.in.Events {
+		evs[i] = soap.EventStruct{EventCode: e.Code, CommandKey: e.CommandKey}
+	}
+	h := soap.Header{ID: fmt.Sprintf("cwmpd-%d", c.in.RetryCount)}
+	if c.in.Version >= soap.V1_3 && c.in.SessionTimeout > 0 {
+		h.SessionTimeout = c.in.SessionTimeout
+	}
+	if c.in.Version >= soap.V1_4 {
+		h.SupportedCWMPVersions = "1.0,1.1,1.2,1.3,1.4"
+	}
+	return &soap.Envelope{Version: c.in.Version, Header: h, Body: &soap.Inform{
+		DeviceId:      c.in.DeviceID,
+		Event:         evs,
+		MaxEnvelopes:  soap.MaxEnvelopes,
+		CurrentTime:   c.in.CurrentTime,
+		RetryCount:    uint32(c.in.RetryCount),
+		ParameterList: c.in.Parameters,
+	}}
+}
+
+func (c *Core) fail(msg string, err error) Step {
+	c.phase = phaseDone
+	return Step{Done: true, Failed: &Failure{Message: msg, Delivered: c.delivered, Err: err}}
+}
+
+// TransportFailed is fed when a POST could not complete: userMsg is the
+// transport's operator message, timeout whether it was a timeout.
+func (c *Core) TransportFailed(userMsg string, timeout bool, err error) Step {
+	if timeout {
+		switch c.phase {
+		case phaseInform:
+			userMsg = "timeout waiting for InformResponse"
+		case phaseTransfer:
+			userMsg = "timeout waiting for TransferCompleteResponse"
+		}
+	}
+	return c.fail(userMsg, err)
+}
+
+// Received is fed the ACS's answer to the last POST: its HTTP status and
+// body (empty for 204 or an empty 200).
+func (c *Core) Received(status int, body []byte) Step {
+	empty := len(strings.TrimSpace(string(body))) == 0
+	if status != 200 && status != 204 {
+		return c.fail(fmt.Sprintf("ACS returned HTTP %d", status), nil)
+	}
+	switch c.phase {
+	case phaseInform:
+		if empty {
+			return c.fail("ACS sent no InformResponse (empty reply to Inform)", nil)
+		}
+		env, err := soap.Decode(strings.NewReader(string(body)), 0)
+		if err != nil {
+			return c.fail("ACS sent an invalid InformResponse: "+shortErr(err), err)
+		}
+		switch m := env.Body.(type) {
+		case *soap.Fault:
+			return c.fail("ACS answered the Inform with "+faultText(m), m)
+		case *soap.InformResponse:
+			c.negotiate(env)
+			c.hold = env.Header.HoldRequests
+			c.delivered = true
+			step := c.next()
+			step.Journal = append([]event.Event{event.InformAccepted{
+				Session: c.id, Events: c.in.Events, CWMPVersion: c.version.String()}}, step.Journal...)
+			return step
+		default:
+			return c.fail(fmt.Sprintf("ACS answered the Inform with %s", methodOf(env)), nil)
+		}
+	case phaseTransfer:
+		if empty {
+			return c.fail("ACS sent no TransferCompleteResponse", nil)
+		}
+		env, err := soap.Decode(strings.NewReader(string(body)), 0)
+		if err != nil {
+			return c.fail("ACS sent an invalid TransferCompleteResponse: "+shortErr(err), err)
+		}
+		switch m := env.Body.(type) {
+		case *soap.Fault:
+			return c.fail("ACS answered TransferComplete with "+faultText(m), m)
+		case *soap.TransferCompleteResponse:
+			acked := c.owed[0]
+			c.owed = c.owed[1:]
+			c.hold = env.Header.HoldRequests
+			step := c.next()
+			step.Journal = append([]event.Event{event.TransferCompleteAcked{Transfer: acked.ID}}, step.Journal...)
+			return step
+		default:
+			return c.fail(fmt.Sprintf("ACS answered TransferComplete with %s", methodOf(env)), nil)
+		}
+	case phaseEmpty, phaseResponded:
+		if empty {
+			// The ACS has nothing more. Decision (see doc.go): HoldRequests
+			// ends with the ACS's turn, so owed TransferCompletes go now.
+			c.hold = false
+			if len(c.owed) > 0 {
+				return c.sendTransfer()
+			}
+			c.phase = phaseDone
+			return Step{Done: true, Journal: []event.Event{event.SessionSucceeded{Session: c.id}}}
+		}
+		return c.request(body)
+	}
+	return c.fail(fmt.Sprintf("session: unexpected reply in phase %d", c.phase), nil)
+}
+
+// request handles an ACS request arriving in answer to our last POST.
+func (c *Core) request(body []byte) Step {
+	env, err := soap.Decode(strings.NewReader(string(body)), 0)
+	var de *soap.DecodeError
+	if err != nil && !errors.As(err, &de) {
+		return c.fail("ACS sent an unreadable request: "+shortErr(err), err)
+	}
+	if err != nil {
+		f := de.Fault()
+		if f == nil || env == nil {
+			// Not even an envelope: no fault can be addressed.
+			return c.fail("ACS sent malformed XML: "+shortErr(err), err)
+		}
+		if de.Code == soap.FaultMethodNotSupported && de.Method != "" {
+			f = soap.NewFault(soap.FaultMethodNotSupported, "method not supported: "+de.Method)
+		}
+		c.reqID, c.reqVer, c.method = env.Header.ID, env.Version, de.Method
+		c.hold = env.Header.HoldRequests
+		return c.Answer(f)
+	}
+	if f, ok := env.Body.(*soap.Fault); ok {
+		return c.fail("ACS sent a fault instead of a request: "+faultText(f), f)
+	}
+	if env.Body == nil {
+		// An envelope with an empty Body: treated like an empty response.
+		return c.Received(204, nil)
+	}
+	c.reqID, c.reqVer, c.method = env.Header.ID, env.Version, env.Body.MethodName()
+	c.hold = env.Header.HoldRequests
+	c.phase = phaseServing
+	return Step{Request: env.Body}
+}
+
+// Answer is fed the response (or *soap.Fault) to the request of the last
+// Step; the driver calls it after the handler journaled its intent.
+func (c *Core) Answer(resp soap.Message) Step {
+	c.served++
+	c.phase = phaseResponded
+	v := c.reqVer
+	if !v.Valid() {
+		v = c.version
+	}
+	method := "Fault"
+	if resp != nil {
+		method = resp.MethodName()
+	}
+	if resp == nil {
+		resp = soap.NewFault(soap.FaultInternalError, "no response")
+	}
+	return Step{Send: &Send{Envelope: &soap.Envelope{Version: v, Header: soap.Header{ID: c.reqID}, Body: resp},
+		Response: true, Method: method}}
+}
+
+// next is what the CPE does after InformResponse or a TransferComplete
+// acknowledgement: its own requests unless the ACS holds them, else the
+// empty POST.
+func (c *Core) next() Step {
+	if len(c.owed) > 0 && !c.hold {
+		return c.sendTransfer()
+	}
+	c.phase = phaseEmpty
+	return Step{Send: &Send{Method: "empty"}}
+}
+
+func (c *Core) sendTransfer() Step {
+	c.phase = phaseTransfer
+	tc := c.owed[0].Message
+	return Step{Send: &Send{Method: "TransferComplete", Envelope: &soap.Envelope{Version: c.version,
+		Header: soap.Header{ID: fmt.Sprintf("cwmpd-tc-%d", c.owed[0].ID)}, Body: &tc}}}
+}
+
+// negotiate settles the version for the rest of the session (digest §5).
+func (c *Core) negotiate(env *soap.Envelope) {
+	if env.Header.UseCWMPVersion != "" {
+		if v, err := soap.ParseVersion(env.Header.UseCWMPVersion); err == nil && v <= c.in.Version {
+			c.version = v
+			return
+		}
+	}
+	v := env.Version
+	if v == soap.V1_2 && c.in.Version > soap.V1_2 {
+		// The shared 1.2 namespace without UseCWMPVersion: an ACS of 1.2
+		// or one that does not negotiate; 1.2 is what both surely speak.
+		v = soap.V1_2
+	}
+	if v.Valid() && v < c.in.Version {
+		c.version = v
+	}
+}
+
+func methodOf(env *soap.Envelope) string {
+	if env.Body == nil {
+		return "an empty body"
+	}
+	return env.Body.MethodName()
+}
+
+func faultText(f *soap.Fault) string {
+	if f.Detail != nil {
+		return fmt.Sprintf("fault %d (%s)", f.Detail.FaultCode, f.Detail.FaultString)
+	}
+	return fmt.Sprintf("SOAP fault %s (%s)", f.Code, f.String)
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}

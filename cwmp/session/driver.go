@@ -1,0 +1,176 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/cwmp/retry"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/cwmp/transport"
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// Journal is where a session's events go: Append returns once they are
+// durable (and folded into the agent's state).
+type Journal interface {
+	Append(ctx context.Context, evs ...event.Event) ([]journal.Record, error)
+}
+
+// Handler serves the ACS's requests. Contract: before Handle returns a
+// response that promises something (a parameter set, a reboot, a
+// download), the intent is durable in the journal — Handle journals it
+// itself — so a crash right after the response loses nothing. A request it
+// does not support gets a *soap.Fault 9000.
+type Handler interface {
+	Handle(ctx context.Context, req soap.Message) soap.Message
+}
+
+// Poster is one session's transport (transport.Client implements it).
+type Poster interface {
+	Post(ctx context.Context, body []byte, kind transport.Message) (int, []byte, error)
+}
+
+// RetryPolicy is CWMPRetryMinimumWaitInterval and
+// CWMPRetryIntervalMultiplier (digest §9).
+type RetryPolicy struct {
+	MinWait    uint32
+	Multiplier uint32
+}
+
+// Driver carries out a Core's steps: journal first, then act.
+type Driver struct {
+	Journal Journal
+	Handler Handler
+	Log     zerolog.Logger
+	Clock   func() time.Time
+	// Rand draws the retry wait; the draw is journaled in SessionFailed and
+	// never recomputed.
+	Rand  *rand.Rand
+	Retry RetryPolicy
+	// Failures is the count of consecutive failures before this session.
+	Failures int
+}
+
+// Outcome of a session.
+type Outcome struct {
+	ID      uint64
+	Served  int
+	Failure *Failure // nil on success
+	Failed  *event.SessionFailed
+}
+
+// Run runs one session over p. It returns an error only when the journal
+// itself fails (nothing else is safe to do then); a failed session is an
+// Outcome with Failure set, already journaled with its retry decision.
+func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error) {
+	step := core.Start()
+	recs, err := d.Journal.Append(ctx, step.Journal...)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("session: journal SessionStarted: %w", err)
+	}
+	core.SetID(recs[0].Seq)
+	log := d.Log.With().Uint64("session", core.ID()).Logger()
+	log.Info().Int("retry", core.in.RetryCount).Interface("events", core.in.Events).Msg("session start")
+	step.Journal = nil
+
+	for {
+		if len(step.Journal) > 0 {
+			if _, err := d.Journal.Append(ctx, step.Journal...); err != nil {
+				return Outcome{}, fmt.Errorf("session %d: journal: %w", core.ID(), err)
+			}
+		}
+		switch {
+		case step.Done:
+			out := Outcome{ID: core.ID(), Served: core.Served(), Failure: step.Failed}
+			if step.Failed == nil {
+				log.Info().Int("rpcs", core.Served()).Msg("session end: success")
+				return out, nil
+			}
+			failed := d.failure(core.ID(), step.Failed.Message)
+			if _, err := d.Journal.Append(ctx, failed); err != nil {
+				return Outcome{}, fmt.Errorf("session %d: journal failure: %w", core.ID(), err)
+			}
+			out.Failed = &failed
+			log.Warn().Str("error", failed.Error).Int("retry_count", failed.RetryCount).
+				Dur("retry_in", failed.Delay).Time("next_attempt", failed.NextAttempt).Msg("session end: failed")
+			return out, nil
+		case step.Request != nil:
+			method := step.Request.MethodName()
+			resp := d.Handler.Handle(ctx, step.Request)
+			ev := log.Info().Str("rpc", method)
+			if f, ok := resp.(*soap.Fault); ok && f.Detail != nil {
+				ev = log.Warn().Str("rpc", method).Int("fault", int(f.Detail.FaultCode)).Str("fault_string", f.Detail.FaultString)
+			}
+			ev.Msg("ACS request served")
+			step = core.Answer(resp)
+		case step.Send != nil:
+			step = d.post(ctx, core, p, step.Send)
+		default:
+			return Outcome{}, errors.New("session: core returned an empty step")
+		}
+	}
+}
+
+func (d *Driver) post(ctx context.Context, core *Core, p Poster, s *Send) Step {
+	var body []byte
+	kind := transport.Empty
+	if s.Envelope != nil {
+		var buf bytes.Buffer
+		if err := soap.Encode(&buf, s.Envelope); err != nil {
+			return core.fail("cannot encode "+s.Method+": "+err.Error(), err)
+		}
+		body = buf.Bytes()
+		kind = transport.Request
+		if s.Response {
+			kind = transport.Response
+		}
+	}
+	status, reply, err := p.Post(ctx, body, kind)
+	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) {
+			if te.Kind == transport.KindHTTPStatus {
+				return core.Received(status, reply)
+			}
+			return core.TransportFailed(te.UserMessage(), te.Kind == transport.KindTimeout, err)
+		}
+		if ctx.Err() != nil {
+			return core.TransportFailed("session interrupted: agent stopping", false, err)
+		}
+		return core.TransportFailed(err.Error(), false, err)
+	}
+	return core.Received(status, reply)
+}
+
+// failure builds the journaled failure: the retry number, the wait drawn
+// once from the spec's range, and the absolute next attempt.
+func (d *Driver) failure(id uint64, msg string) event.SessionFailed {
+	n := d.Failures + 1
+	m, k := d.Retry.MinWait, d.Retry.Multiplier
+	if m == 0 {
+		m = retry.DefaultMinWait
+	}
+	if k == 0 {
+		k = retry.DefaultMultiplier
+	}
+	rnd := d.Rand
+	if rnd == nil {
+		rnd = rand.New(rand.NewSource(d.now().UnixNano()))
+	}
+	delay := retry.Wait(n, m, k, rnd)
+	return event.SessionFailed{Session: id, Error: msg, RetryCount: n, Delay: delay, NextAttempt: d.now().Add(delay)}
+}
+
+func (d *Driver) now() time.Time {
+	if d.Clock != nil {
+		return d.Clock()
+	}
+	return time.Now()
+}

@@ -1,0 +1,358 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/cwmp/retry"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/cwmp/transport"
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+var now = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
+// acs is a scripted ACS: reply i answers the CPE's POST i. It records what
+// the CPE sent, decoded.
+type acs struct {
+	t       *testing.T
+	mu      sync.Mutex
+	replies []func(w http.ResponseWriter, got *soap.Envelope)
+	got     []*soap.Envelope
+	raw     [][]byte
+}
+
+func (a *acs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	a.mu.Lock()
+	i := len(a.raw)
+	a.raw = append(a.raw, body)
+	var env *soap.Envelope
+	if len(body) > 0 {
+		var err error
+		env, err = soap.Decode(bytes.NewReader(body), 0)
+		if err != nil {
+			a.t.Errorf("ACS: CPE sent an undecodable envelope: %v\n%s", err, body)
+		}
+	}
+	a.got = append(a.got, env)
+	a.mu.Unlock()
+	if i >= len(a.replies) {
+		a.t.Errorf("ACS: unexpected POST %d", i)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	a.replies[i](w, env)
+}
+
+func soapReply(env *soap.Envelope) func(http.ResponseWriter, *soap.Envelope) {
+	return func(w http.ResponseWriter, _ *soap.Envelope) {
+		w.Header().Set("Content-Type", `text/xml; charset="utf-8"`)
+		soap.Encode(w, env)
+	}
+}
+
+func informResponse(h soap.Header) func(http.ResponseWriter, *soap.Envelope) {
+	return soapReply(&soap.Envelope{Version: soap.V1_2, Header: h, Body: &soap.InformResponse{MaxEnvelopes: 1}})
+}
+
+func noContent(w http.ResponseWriter, _ *soap.Envelope) { w.WriteHeader(http.StatusNoContent) }
+
+// handler serves GetRPCMethods and journals nothing; everything else 9000.
+type handler struct{}
+
+func (handler) Handle(_ context.Context, req soap.Message) soap.Message {
+	if _, ok := req.(*soap.GetRPCMethods); ok {
+		return &soap.GetRPCMethodsResponse{MethodList: []string{"GetRPCMethods", "Inform"}}
+	}
+	return soap.NewFault(soap.FaultMethodNotSupported, "")
+}
+
+type fixture struct {
+	store *live.Store
+	j     *journal.Journal
+}
+
+func newFixture(t *testing.T) *fixture {
+	j, err := journal.Open(journal.Options{Dir: t.TempDir(), BootID: "b1", Logger: zerolog.Nop(), Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	s, err := live.Open(j, live.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.Append(ctx, event.Booted{Reason: event.BootPowerOn},
+		event.SettingsChanged{Source: event.SourceDefaults, Changes: []event.Setting{{Name: "acs-url", Value: "http://x/"}}})
+	return &fixture{store: s, j: j}
+}
+
+func (f *fixture) input(t *testing.T) Input {
+	var in Input
+	f.store.View(func(st *projections.State) {
+		in = Input{
+			DeviceID:    soap.DeviceIdStruct{Manufacturer: "cwmpd", OUI: "00AB1F", ProductClass: "sim", SerialNumber: "0001"},
+			Events:      st.Pending.InformEvents(),
+			RetryCount:  st.Retry.Failures,
+			CurrentTime: now,
+			Parameters: []soap.ParameterValueStruct{{Name: "Device.RootDataModelVersion", Value: "2.11", Type: soap.TypeString}},
+		}
+		for _, tr := range st.Transfers.Owed() {
+			in.Transfers = append(in.Transfers, OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
+				CommandKey: tr.Request.CommandKey, FaultStruct: soap.FaultStruct{FaultCode: soap.FaultCode(tr.FaultCode), FaultString: tr.FaultString},
+				StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}})
+		}
+	})
+	return in
+}
+
+func (f *fixture) run(t *testing.T, url string, timeout time.Duration) Outcome {
+	t.Helper()
+	c, err := transport.New(transport.Config{URL: url, ExchangeTimeout: timeout, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var failures int
+	f.store.View(func(st *projections.State) { failures = st.Retry.Failures })
+	d := &Driver{Journal: f.store, Handler: handler{}, Log: zerolog.Nop(), Clock: func() time.Time { return now },
+		Rand: rand.New(rand.NewSource(1)), Failures: failures}
+	out, err := d.Run(context.Background(), NewCore(f.input(t)), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (f *fixture) state() *projections.State {
+	var s *projections.State
+	f.store.View(func(st *projections.State) { b, _ := st.Snapshot(); s, _ = projections.Restore(b) })
+	return s
+}
+
+func (f *fixture) types(t *testing.T) []string {
+	var out []string
+	r := f.j.NewReader(1)
+	defer r.Close()
+	for r.Next() {
+		out = append(out, event.Type(r.Record().Type).String())
+	}
+	return out
+}
+
+func TestHappySessionServesRequestsThenEnds(t *testing.T) {
+	f := newFixture(t)
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+		informResponse(soap.Header{ID: "cwmpd-0"}),
+		soapReply(&soap.Envelope{Version: soap.V1_2, Header: soap.Header{ID: "req-1"}, Body: &soap.GetRPCMethods{}}),
+		soapReply(&soap.Envelope{Version: soap.V1_0, Header: soap.Header{ID: "req-2"}, Body: &soap.FactoryReset{}}),
+		noContent,
+	}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	out := f.run(t, srv.URL, 5*time.Second)
+	if out.Failure != nil || out.Served != 2 {
+		t.Fatalf("outcome %+v", out)
+	}
+	inform := a.got[0].Body.(*soap.Inform)
+	if len(inform.Event) != 2 || inform.Event[0].EventCode != "0 BOOTSTRAP" || inform.MaxEnvelopes != 1 {
+		t.Fatalf("inform events %+v", inform.Event)
+	}
+	if a.got[0].Header.SupportedCWMPVersions == "" {
+		t.Fatal("1.4 Inform without SupportedCWMPVersions")
+	}
+	if a.raw[1] == nil || len(a.raw[1]) != 0 {
+		t.Fatalf("second POST not empty: %q", a.raw[1])
+	}
+	resp := a.got[2]
+	if resp.Header.ID != "req-1" || resp.Body.MethodName() != "GetRPCMethodsResponse" {
+		t.Fatalf("response %+v", resp)
+	}
+	fault := a.got[3]
+	if fault.Header.ID != "req-2" || fault.Version != soap.V1_0 {
+		t.Fatalf("fault not echoed in the request's version/ID: %+v", fault)
+	}
+	if f, ok := fault.Body.(*soap.Fault); !ok || f.Detail.FaultCode != soap.FaultMethodNotSupported {
+		t.Fatalf("unsupported method answered with %v", fault.Body)
+	}
+	want := "Booted SettingsChanged SessionStarted InformAccepted SessionSucceeded"
+	if got := strings.Join(f.types(t), " "); got != want {
+		t.Fatalf("journal: %s", got)
+	}
+	st := f.state()
+	if len(st.Pending.Events) != 0 || !st.Boot.BootstrapDelivered {
+		t.Fatalf("pending after success: %+v", st.Pending)
+	}
+}
+
+func TestFaultToInformFailsWithJournaledRetryAndKeepsEvents(t *testing.T) {
+	f := newFixture(t)
+	fault := soap.NewFault(soap.FaultACSRetryRequest, "busy")
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+		soapReply(&soap.Envelope{Version: soap.V1_2, Body: fault}),
+		soapReply(&soap.Envelope{Version: soap.V1_2, Body: fault}),
+	}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	for n := 1; n <= 2; n++ {
+		out := f.run(t, srv.URL, 5*time.Second)
+		if out.Failure == nil || !strings.Contains(out.Failure.Message, "8005") {
+			t.Fatalf("outcome %+v", out)
+		}
+		lo, hi := retry.Range(n, retry.DefaultMinWait, retry.DefaultMultiplier)
+		if out.Failed.RetryCount != n || out.Failed.Delay < lo || out.Failed.Delay > hi || !out.Failed.NextAttempt.Equal(now.Add(out.Failed.Delay)) {
+			t.Fatalf("retry %d: %+v not in [%v,%v]", n, out.Failed, lo, hi)
+		}
+	}
+	if ri := a.got[1].Body.(*soap.Inform).RetryCount; ri != 1 {
+		t.Fatalf("second Inform RetryCount %d", ri)
+	}
+	st := f.state()
+	if len(st.Pending.Events) != 2 || st.Status().RetryCount != 2 || !strings.Contains(st.Status().LastSessionError, "8005") {
+		t.Fatalf("state %+v %+v", st.Pending, st.Status())
+	}
+}
+
+func TestHoldRequestsDelaysTransferCompleteUntilTheACSIsDone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	recs, _ := f.store.Append(ctx, event.TransferQueued{Kind: event.KindDownload, CommandKey: "fw"})
+	f.store.Append(ctx, event.TransferFinished{Transfer: recs[0].Seq, FaultCode: 9010, FaultString: "HTTP 404", StartTime: now, CompleteTime: now})
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+		informResponse(soap.Header{HoldRequests: true}),
+		soapReply(&soap.Envelope{Version: soap.V1_2, Header: soap.Header{ID: "g", HoldRequests: true}, Body: &soap.GetRPCMethods{}}),
+		noContent, // the ACS is done: now the TransferComplete
+		soapReply(&soap.Envelope{Version: soap.V1_2, Body: &soap.TransferCompleteResponse{}}),
+		noContent,
+	}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	out := f.run(t, srv.URL, 5*time.Second)
+	if out.Failure != nil {
+		t.Fatal(out.Failure)
+	}
+	if a.raw[1] == nil || len(a.raw[1]) != 0 {
+		t.Fatal("CPE sent a request while HoldRequests was true")
+	}
+	tc, ok := a.got[3].Body.(*soap.TransferComplete)
+	if !ok || tc.CommandKey != "fw" || tc.FaultStruct.FaultCode != 9010 {
+		t.Fatalf("POST 3: %+v", a.got[3])
+	}
+	st := f.state()
+	if len(st.Transfers.Owed()) != 0 || st.Pending.Has(projections.EventTransferComplete, "") {
+		t.Fatal("TransferComplete acknowledged but still owed")
+	}
+}
+
+func TestTransferCompleteSentRightAfterInformResponse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	recs, _ := f.store.Append(ctx, event.TransferQueued{Kind: event.KindUpload, CommandKey: "up"})
+	f.store.Append(ctx, event.TransferFinished{Transfer: recs[0].Seq, StartTime: now, CompleteTime: now})
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+		informResponse(soap.Header{}),
+		func(w http.ResponseWriter, _ *soap.Envelope) { // TCP reset before the TransferCompleteResponse
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		},
+		informResponse(soap.Header{}),
+		soapReply(&soap.Envelope{Version: soap.V1_2, Body: &soap.TransferCompleteResponse{}}),
+		noContent,
+	}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	out := f.run(t, srv.URL, 5*time.Second)
+	if out.Failure == nil || !out.Failure.Delivered {
+		t.Fatalf("want a failure after InformResponse: %+v", out)
+	}
+	// The retry offers the TransferComplete again (and its events), not the
+	// delivered BOOTSTRAP/BOOT.
+	out = f.run(t, srv.URL, 5*time.Second)
+	if out.Failure != nil {
+		t.Fatal(out.Failure)
+	}
+	inform := a.got[2].Body.(*soap.Inform)
+	var codes []string
+	for _, e := range inform.Event {
+		codes = append(codes, e.EventCode)
+	}
+	if strings.Join(codes, ",") != "7 TRANSFER COMPLETE,M Upload" {
+		t.Fatalf("retry events %v", codes)
+	}
+	if _, ok := a.got[3].Body.(*soap.TransferComplete); !ok {
+		t.Fatal("TransferComplete not resent")
+	}
+}
+
+func TestFailuresHaveOperatorMessages(t *testing.T) {
+	cases := map[string]struct {
+		reply   func(http.ResponseWriter, *soap.Envelope)
+		timeout time.Duration
+		want    string
+	}{
+		"503":       {func(w http.ResponseWriter, _ *soap.Envelope) { w.WriteHeader(503) }, 5 * time.Second, "ACS returned HTTP 503"},
+		"500":       {func(w http.ResponseWriter, _ *soap.Envelope) { w.WriteHeader(500) }, 5 * time.Second, "HTTP 500"},
+		"timeout":   {func(w http.ResponseWriter, _ *soap.Envelope) { time.Sleep(400 * time.Millisecond) }, 100 * time.Millisecond, "timeout waiting for InformResponse"},
+		"malformed": {func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, "<soap:Envelope><unclosed>") }, 5 * time.Second, "invalid InformResponse"},
+		"empty":     {noContent, 5 * time.Second, "no InformResponse"},
+		"wrong body": {soapReply(&soap.Envelope{Version: soap.V1_2, Body: &soap.GetRPCMethods{}}), 5 * time.Second,
+			"answered the Inform with GetRPCMethods"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			srv := httptest.NewServer(&acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){c.reply}})
+			defer srv.Close()
+			out := f.run(t, srv.URL, c.timeout)
+			if out.Failure == nil || !strings.Contains(out.Failure.Message, c.want) {
+				t.Fatalf("got %+v, want %q", out.Failure, c.want)
+			}
+			if st := f.state(); st.Status().LastSessionError != out.Failure.Message {
+				t.Fatalf("last-session-error %q", st.Status().LastSessionError)
+			}
+		})
+	}
+}
+
+func TestMalformedACSRequestEndsSessionAndBadArgumentsGetAFault(t *testing.T) {
+	f := newFixture(t)
+	badArgs := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID soap:mustUnderstand="1">x1</cwmp:ID></soap:Header><soap:Body><cwmp:ScheduleInform><DelaySeconds>soon</DelaySeconds><CommandKey>k</CommandKey></cwmp:ScheduleInform></soap:Body></soap:Envelope>`
+	unknown := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID soap:mustUnderstand="1">x2</cwmp:ID></soap:Header><soap:Body><cwmp:X_FrobnicateDevice/></soap:Body></soap:Envelope>`
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+		informResponse(soap.Header{}),
+		func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, badArgs) },
+		func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, unknown) },
+		func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, "<<<not xml") },
+	}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	out := f.run(t, srv.URL, 5*time.Second)
+	f1, ok1 := a.got[2].Body.(*soap.Fault)
+	f2, ok2 := a.got[3].Body.(*soap.Fault)
+	if !ok1 || f1.Detail.FaultCode != soap.FaultInvalidArguments || a.got[2].Header.ID != "x1" {
+		t.Fatalf("bad arguments answered with %+v", a.got[2])
+	}
+	if !ok2 || f2.Detail.FaultCode != soap.FaultMethodNotSupported || !strings.Contains(f2.Detail.FaultString, "X_FrobnicateDevice") {
+		t.Fatalf("unknown method answered with %+v", a.got[3])
+	}
+	if out.Failure == nil || !strings.Contains(out.Failure.Message, "malformed XML") {
+		t.Fatalf("malformed XML: %+v", out.Failure)
+	}
+}
