@@ -61,12 +61,12 @@ type Step struct {
 type phase int
 
 const (
-	phaseNew         phase = iota
-	phaseInform            // Inform sent, waiting for InformResponse
-	phaseTransfer          // TransferComplete sent, waiting for its response
-	phaseEmpty             // empty POST sent, waiting for an ACS request or the end
-	phaseServing           // an ACS request handed to the driver
-	phaseResponded         // a response sent, waiting for the next request or the end
+	phaseNew       phase = iota
+	phaseInform          // Inform sent, waiting for InformResponse
+	phaseTransfer        // TransferComplete sent, waiting for its response
+	phaseEmpty           // empty POST sent, waiting for an ACS request or the end
+	phaseServing         // an ACS request handed to the driver
+	phaseResponded       // a response sent, waiting for the next request or the end
 	phaseDone
 )
 

@@ -111,7 +111,7 @@ func (f *fixture) input(t *testing.T) Input {
 			Events:      st.Pending.InformEvents(),
 			RetryCount:  st.Retry.Failures,
 			CurrentTime: now,
-			Parameters: []soap.ParameterValueStruct{{Name: "Device.RootDataModelVersion", Value: "2.11", Type: soap.TypeString}},
+			Parameters:  []soap.ParameterValueStruct{{Name: "Device.RootDataModelVersion", Value: "2.11", Type: soap.TypeString}},
 		}
 		for _, tr := range st.Transfers.Owed() {
 			in.Transfers = append(in.Transfers, OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
