@@ -28,7 +28,9 @@ type Envelope struct {
 
 // Header holds the cwmp SOAP headers. Zero values mean "absent".
 type Header struct {
-	ID                    string // echoed in the response; written with mustUnderstand="1"
+	// ID is echoed in the response and written with mustUnderstand="1".
+	// An empty ID is indistinguishable from none and is not written.
+	ID                    string
 	HoldRequests          bool   // ACS→CPE
 	SessionTimeout        uint32 // CPE→ACS in Inform, seconds (1.3+)
 	SupportedCWMPVersions string // CPE→ACS in Inform, e.g. "1.0,1.1,1.2,1.3,1.4" (1.4)
@@ -40,7 +42,9 @@ type Header struct {
 
 // DefaultLimit is the envelope size Decode allows when given limit <= 0.
 // TR-069 §3.5 requires at least 32768 bytes; a 10,000-parameter
-// SetParameterValues is about 1 MB.
+// SetParameterValues is 1–2 MB. Decoding allocates roughly 13 times the
+// envelope size (etree tree plus encoding/xml tokens), so a device short of
+// memory should pass a smaller limit.
 const DefaultLimit = 4 << 20
 
 // MinLimit is the smallest limit Decode honours (TR-069 §3.5).
