@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/cwmpd/cwmpd/journal/journalbench"
+)
+
+// Config holds the sizes of a run; -quick shrinks them for the smoke test.
+type Config struct {
+	Quick         bool
+	BenchTime     string // testing's -test.benchtime for testing.Benchmark
+	ReplayRecords int
+	MemAppends    int
+}
+
+func newConfig(quick bool) Config {
+	if quick {
+		return Config{Quick: true, BenchTime: "100ms", ReplayRecords: 20_000, MemAppends: 5_000}
+	}
+	return Config{BenchTime: "3s", ReplayRecords: 1_000_000, MemAppends: 100_000}
+}
+
+// Env is shared by the rows of one run. Values lets a row use what an
+// earlier row measured (the group-commit rows divide by the raw sync rate).
+type Env struct {
+	Config
+	Values map[string]float64
+	Log    io.Writer
+}
+
+// Status is a row's verdict.
+type Status string
+
+const (
+	Pass  Status = "pass"
+	Fail  Status = "**FAIL**"
+	Info  Status = "reference" // no goal: a number to compare against
+	Error Status = "**ERROR**"
+)
+
+// Result is one table line. Goal defaults to the Row's.
+type Result struct {
+	Name   string
+	Value  string
+	Goal   string
+	Status Status
+}
+
+// Row is one measurement. To add one, append to Rows: Run gets the shared
+// Env and returns the value (formatted), and Pass/Fail against its goal or
+// Info when it has none. Rows run in order.
+type Row struct {
+	Name string
+	Goal string
+	Run  func(*Env) (Result, error)
+}
+
+// Rows is the table, in order.
+var Rows = []Row{
+	{Name: "raw disk: 256 B append + fdatasync", Run: rowRawSync},
+	{Name: "durable append, 1 appender", Run: rowDurable},
+	{Name: "group commit, 16 appenders", Goal: "≥ 5× raw sync rate", Run: rowGroup(16)},
+	{Name: "group commit, 64 appenders", Goal: "≥ 5× raw sync rate", Run: rowGroup(64)},
+	{Name: "replay (iterate + decode)", Run: rowReplay},
+	{Name: "peak resident memory: open + appends + full iteration", Goal: "≤ 48 MB", Run: rowMemory},
+}
+
+func verdict(ok bool) Status {
+	if ok {
+		return Pass
+	}
+	return Fail
+}
+
+// bench runs f under testing.Benchmark and fails on a benchmark that failed
+// (testing.Benchmark reports that as a zero result).
+func bench(f func(*testing.B)) (testing.BenchmarkResult, error) {
+	r := testing.Benchmark(f)
+	if r.N == 0 {
+		return r, fmt.Errorf("benchmark failed (see stderr)")
+	}
+	return r, nil
+}
+
+func rowRawSync(e *Env) (Result, error) {
+	r, err := bench(journalbench.RawSync)
+	if err != nil {
+		return Result{}, err
+	}
+	rate := r.Extra["syncs/s"]
+	e.Values["raw_syncs_per_s"] = rate
+	return Result{Value: fmt.Sprintf("%s syncs/s (%.0f µs each)", num(rate), 1e6/rate), Status: Info}, nil
+}
+
+func rowDurable(e *Env) (Result, error) {
+	r, err := bench(journalbench.AppendDurable)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Value: fmt.Sprintf("%s appends/s, p50 %.0f µs, p99 %.0f µs", num(r.Extra["appends/s"]), r.Extra["p50-µs"], r.Extra["p99-µs"]), Status: Info}, nil
+}
+
+func rowGroup(n int) func(*Env) (Result, error) {
+	return func(e *Env) (Result, error) {
+		r, err := bench(journalbench.GroupCommit(n))
+		if err != nil {
+			return Result{}, err
+		}
+		rate := r.Extra["appends/s"]
+		raw := e.Values["raw_syncs_per_s"]
+		if raw == 0 {
+			return Result{Value: fmt.Sprintf("%s appends/s (no raw sync rate to compare)", num(rate)), Status: Info}, nil
+		}
+		ratio := rate / raw
+		return Result{
+			Value:  fmt.Sprintf("%s appends/s = %.1f× raw (%.1f appends per sync)", num(rate), ratio, r.Extra["appends/commit"]),
+			Status: verdict(ratio >= 5),
+		}, nil
+	}
+}
+
+func rowReplay(e *Env) (Result, error) {
+	f, cleanup := journalbench.Replay(e.ReplayRecords)
+	defer cleanup()
+	r, err := bench(f)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Value: fmt.Sprintf("%s records/s over %s records", num(r.Extra["records/s"]), num(float64(e.ReplayRecords))), Status: Info}, nil
+}
+
+func rowMemory(e *Env) (Result, error) {
+	dir, err := os.MkdirTemp("", "cwmpbench-mem-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	var m memReport
+	if err := runChildJSON(childMemory, []string{dir, fmt.Sprint(e.MemAppends)}, &m); err != nil {
+		return Result{}, err
+	}
+	// VmHWM is the child's own peak. ru_maxrss is only the fallback: Linux
+	// carries it across execve, so it includes the parent's footprint at the
+	// moment of the fork.
+	kib, src := m.VmHWMKiB, "VmHWM"
+	if kib == 0 {
+		kib, src = m.MaxRSSKiB, "ru_maxrss, includes the parent's"
+	}
+	mb := float64(kib) / 1024
+	return Result{
+		Value: fmt.Sprintf("%.1f MB (%s; %s appends by 16 appenders; Go runtime sys %.1f MB)",
+			mb, src, num(float64(e.MemAppends)), float64(m.GoSysBytes)/(1<<20)),
+		Status: verdict(mb <= 48),
+	}, nil
+}
+
+// num formats with thousands separators, the table being read by people.
+func num(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
