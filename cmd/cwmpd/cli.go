@@ -20,6 +20,7 @@ const usage = `usage: cwmpd <command> [flags]
 commands:
   journal export [--state DIR] [--since SEQ]   write the journal as JSONL (secrets redacted)
   replay FILE|DIR [--at SEQ] [--json]          replay a JSONL export or a state dir: timeline + final state
+  params doc [--format md|html]                the supported-parameter reference
 `
 
 // defaultStateDir is where a packaged daemon keeps its journal.
@@ -48,6 +49,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdJournalExport(args[2:], stdout)
 	case "replay":
 		code, err = cmdReplay(args[1:], stdout)
+	case "params":
+		if len(args) < 2 || args[1] != "doc" {
+			err = usagef("params: expected 'params doc [--format md|html]'")
+			break
+		}
+		err = cmdParamsDoc(args[2:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

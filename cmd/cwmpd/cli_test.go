@@ -211,3 +211,14 @@ func TestReplayReportsViolationsWithExitOne(t *testing.T) {
 		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestParamsDocMatchesCommittedReference(t *testing.T) {
+	r := runBin(t, "params", "doc")
+	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "parameters.md"))
+	if err != nil || r.code != 0 || r.stdout != string(want) {
+		t.Fatalf("cwmpd params doc differs from docs/parameters.md (exit %d, %v)", r.code, err)
+	}
+	if r := runBin(t, "params", "doc", "--format", "pdf"); r.code != 2 {
+		t.Fatalf("bad format: exit %d", r.code)
+	}
+}

@@ -1,0 +1,410 @@
+package datamodel
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// RequestHandler is what the session dispatches ACS requests to.
+type RequestHandler interface {
+	Handle(ctx context.Context, req soap.Message) soap.Message
+}
+
+// DefaultMaxInstances bounds a table's rows: AddObject past it gets 9004.
+const DefaultMaxInstances = 256
+
+// Handler serves the parameter RPCs; other requests go to Next (or get
+// 9000 when Next is nil).
+type Handler struct {
+	Model *Model
+	Store *live.Store
+	// Watcher, when set, learns every value the ACS sets, so the change
+	// is not reported back to it as VALUE CHANGE.
+	Watcher *Watcher
+	Next    RequestHandler
+	// Methods are the RPC methods supported besides the parameter ones,
+	// for GetRPCMethods.
+	Methods      []string
+	MaxInstances int
+	Log          zerolog.Logger
+}
+
+var parameterMethods = []string{"GetRPCMethods", "GetParameterNames", "GetParameterValues", "SetParameterValues",
+	"GetParameterAttributes", "SetParameterAttributes", "AddObject", "DeleteObject"}
+
+// Handle implements the session's Handler contract: every change is
+// journaled before the response is returned.
+func (h *Handler) Handle(ctx context.Context, req soap.Message) soap.Message {
+	switch r := req.(type) {
+	case *soap.GetRPCMethods:
+		return &soap.GetRPCMethodsResponse{MethodList: append(append([]string{}, parameterMethods...), h.Methods...)}
+	case *soap.GetParameterValues:
+		return h.getValues(r)
+	case *soap.GetParameterNames:
+		return h.getNames(r)
+	case *soap.SetParameterValues:
+		return h.setValues(ctx, r)
+	case *soap.GetParameterAttributes:
+		return h.getAttributes(r)
+	case *soap.SetParameterAttributes:
+		return h.setAttributes(ctx, r)
+	case *soap.AddObject:
+		return h.addObject(ctx, r)
+	case *soap.DeleteObject:
+		return h.deleteObject(ctx, r)
+	}
+	if h.Next != nil {
+		return h.Next.Handle(ctx, req)
+	}
+	return soap.NewFault(soap.FaultMethodNotSupported, "method not supported: "+req.MethodName())
+}
+
+// view runs fn on a consistent reading. The host is read before the
+// state's lock is taken: reading /proc must not block journal appends.
+func (h *Handler) view(fn func(v *view)) {
+	var host HostSnapshot
+	if h.Model.Host != nil {
+		host = h.Model.Host.Read()
+	}
+	h.Store.View(func(st *projections.State) { fn(h.Model.viewWith(st, host)) })
+}
+
+func fault(code soap.FaultCode, format string, args ...any) *soap.Fault {
+	return soap.NewFault(code, fmt.Sprintf(format, args...))
+}
+
+func (h *Handler) getValues(r *soap.GetParameterValues) soap.Message {
+	var out []soap.ParameterValueStruct
+	var f *soap.Fault
+	h.view(func(v *view) {
+		for _, name := range r.ParameterNames {
+			res, ok := v.resolve(name)
+			if !ok {
+				f = fault(soap.FaultInvalidParameterName, "invalid parameter name: %s", name)
+				return
+			}
+			for _, np := range v.params(res) {
+				out = append(out, soap.ParameterValueStruct{Name: np.name, Value: v.value(np.name, np.p), Type: np.p.Type.ValueType()})
+			}
+		}
+	})
+	if f != nil {
+		return f
+	}
+	return &soap.GetParameterValuesResponse{ParameterList: out}
+}
+
+// getNames follows A.3.2.3: NextLevel false lists the path itself and
+// everything below it; NextLevel true lists the next level only, and is
+// invalid for a parameter (9003).
+func (h *Handler) getNames(r *soap.GetParameterNames) soap.Message {
+	var out []soap.ParameterInfoStruct
+	var f *soap.Fault
+	h.view(func(v *view) {
+		if r.ParameterPath == "" && r.NextLevel {
+			out = []soap.ParameterInfoStruct{{Name: "Device.", Writable: false}}
+			return
+		}
+		res, ok := v.resolve(r.ParameterPath)
+		if !ok {
+			f = fault(soap.FaultInvalidParameterName, "invalid parameter name: %s", r.ParameterPath)
+			return
+		}
+		if res.param != nil {
+			if r.NextLevel {
+				f = fault(soap.FaultInvalidArguments, "NextLevel true for the parameter %s", r.ParameterPath)
+				return
+			}
+			out = append(out, soap.ParameterInfoStruct{Name: res.name, Writable: res.param.Write})
+			return
+		}
+		if !r.NextLevel {
+			out = append(out, soap.ParameterInfoStruct{Name: res.name, Writable: v.objectWritable(res.object)})
+		}
+		depth := strings.Count(res.name, ".")
+		v.walk(res.pattern, res.name, func(name string, p *Param, o *Object) bool {
+			if r.NextLevel && strings.Count(strings.TrimSuffix(name, "."), ".") != depth {
+				return true
+			}
+			if p != nil {
+				out = append(out, soap.ParameterInfoStruct{Name: name, Writable: p.Write})
+			} else {
+				out = append(out, soap.ParameterInfoStruct{Name: name, Writable: v.objectWritable(o)})
+			}
+			return true
+		})
+	})
+	if f != nil {
+		return f
+	}
+	return &soap.GetParameterNamesResponse{ParameterList: out}
+}
+
+// setValues is all-or-nothing (A.3.2.1): every parameter is checked first;
+// any fault answers 9003 with one SetParameterValuesFault per offending
+// parameter and changes nothing. On success the values and the
+// ParameterKey are journaled in one record before the response.
+func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soap.Message {
+	var faults []soap.SetParameterValuesFault
+	var values []event.ParamValue
+	seen := map[string]bool{}
+	h.view(func(v *view) {
+		for _, pv := range r.ParameterList {
+			add := func(code soap.FaultCode, msg string) {
+				faults = append(faults, soap.SetParameterValuesFault{ParameterName: pv.Name, FaultCode: code, FaultString: msg})
+			}
+			if seen[pv.Name] {
+				add(soap.FaultInvalidParameterValue, "parameter set twice in one request")
+				continue
+			}
+			seen[pv.Name] = true
+			res, ok := v.resolve(pv.Name)
+			if !ok || res.param == nil {
+				add(soap.FaultInvalidParameterName, "no such parameter")
+				continue
+			}
+			p := res.param
+			if !p.Write {
+				add(soap.FaultNonWritableParameter, "parameter is read-only")
+				continue
+			}
+			val, err := p.Canonical(pv.Value, pv.Type)
+			if err != nil {
+				code := soap.FaultInvalidParameterValue
+				if ve, ok := err.(*valueError); ok {
+					code = ve.code
+				}
+				add(code, err.Error())
+				continue
+			}
+			values = append(values, event.ParamValue{Name: pv.Name, Value: val, Type: string(p.Type), Hidden: p.Hidden})
+		}
+	})
+	if len(faults) > 0 {
+		f := soap.NewFault(soap.FaultInvalidArguments, "")
+		f.Detail.SetParameterValuesFault = faults
+		return f
+	}
+	ev := event.ParametersSet{Values: values, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
+	if err := h.journal(ctx, ev, values); err != nil {
+		return fault(soap.FaultInternalError, "cannot record the change")
+	}
+	return &soap.SetParameterValuesResponse{Status: soap.StatusApplied}
+}
+
+// journal appends an ACS change and tells the watcher, atomically with
+// respect to its polls, so the change is never reported back.
+func (h *Handler) journal(ctx context.Context, e event.Event, values []event.ParamValue) error {
+	do := func() error {
+		_, err := h.Store.Append(ctx, e)
+		if err != nil {
+			h.Log.Error().Err(err).Str("event", e.Type().String()).Msg("journal append failed; request refused")
+		}
+		return err
+	}
+	if h.Watcher == nil {
+		return do()
+	}
+	return h.Watcher.acceptWhile(values, do)
+}
+
+// notification returns a parameter's effective notification attribute.
+func (v *view) notification(name string, p *Param) int {
+	if p.Notify == NotifyForceEnabled {
+		return 2
+	}
+	if a, ok := v.st.Params.Attributes[name]; ok {
+		return a.Notification
+	}
+	if p.Notify == NotifyForceDefaultEnabled {
+		return 2
+	}
+	return 0
+}
+
+func (h *Handler) getAttributes(r *soap.GetParameterAttributes) soap.Message {
+	var out []soap.ParameterAttributeStruct
+	var f *soap.Fault
+	h.view(func(v *view) {
+		for _, name := range r.ParameterNames {
+			res, ok := v.resolve(name)
+			if !ok {
+				f = fault(soap.FaultInvalidParameterName, "invalid parameter name: %s", name)
+				return
+			}
+			for _, np := range v.params(res) {
+				acl := v.st.Params.Attributes[np.name].AccessList
+				if acl == nil {
+					acl = []string{}
+				}
+				out = append(out, soap.ParameterAttributeStruct{Name: np.name, Notification: int32(v.notification(np.name, np.p)), AccessList: acl})
+			}
+		}
+	})
+	if f != nil {
+		return f
+	}
+	return &soap.GetParameterAttributesResponse{ParameterList: out}
+}
+
+// setAttributes applies A.3.2.4. Decisions: notification 0-2 are
+// supported (3-6 are lightweight notifications, not implemented: 9003);
+// a forceEnabled parameter named explicitly refuses a change (9009) and is
+// left alone when reached through a partial path; active notification on a
+// canDeny parameter is refused (9009) either way; the AccessList may only
+// be empty or "Subscriber".
+func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttributes) soap.Message {
+	var changes []event.AttributeChange
+	var f *soap.Fault
+	h.view(func(v *view) {
+		for _, s := range r.ParameterList {
+			res, ok := v.resolve(s.Name)
+			if !ok {
+				f = fault(soap.FaultInvalidParameterName, "invalid parameter name: %s", s.Name)
+				return
+			}
+			if s.NotificationChange && (s.Notification < 0 || s.Notification > 2) {
+				f = fault(soap.FaultInvalidArguments, "notification %d not supported", s.Notification)
+				return
+			}
+			if s.AccessListChange {
+				for _, a := range s.AccessList {
+					if a != "Subscriber" {
+						f = fault(soap.FaultInvalidArguments, "access list entry %q not supported", a)
+						return
+					}
+				}
+			}
+			explicit := res.param != nil
+			for _, np := range v.params(res) {
+				c := event.AttributeChange{Name: np.name, AccessListChange: s.AccessListChange, AccessList: s.AccessList}
+				if s.NotificationChange {
+					switch {
+					case np.p.Notify == NotifyForceEnabled && s.Notification != 2:
+						if explicit {
+							f = fault(soap.FaultNotificationRejected, "notification of %s is always active", np.name)
+							return
+						}
+					case np.p.Notify == NotifyCanDeny && s.Notification == 2:
+						f = fault(soap.FaultNotificationRejected, "active notification refused for %s", np.name)
+						return
+					default:
+						c.NotificationChange, c.Notification = true, int(s.Notification)
+					}
+				}
+				if c.NotificationChange || c.AccessListChange {
+					changes = append(changes, c)
+				}
+			}
+		}
+	})
+	if f != nil {
+		return f
+	}
+	if len(changes) > 0 {
+		if _, err := h.Store.Append(ctx, event.AttributesSet{Changes: changes}); err != nil {
+			return fault(soap.FaultInternalError, "cannot record the change")
+		}
+	}
+	return &soap.SetParameterAttributesResponse{}
+}
+
+func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message {
+	var ev event.ObjectAdded
+	var f *soap.Fault
+	h.view(func(v *view) {
+		res, ok := v.resolve(r.ObjectName)
+		if !ok || res.object == nil {
+			f = fault(soap.FaultInvalidParameterName, "no such object: %s", r.ObjectName)
+			return
+		}
+		row, isTable := v.m.Schema.Object(res.pattern + "{i}.")
+		if !isTable {
+			f = fault(soap.FaultInvalidParameterName, "%s is not a table", r.ObjectName)
+			return
+		}
+		if !row.Write {
+			f = fault(soap.FaultRequestDenied, "rows of %s cannot be added", r.ObjectName)
+			return
+		}
+		var highest uint32
+		var live int
+		if t := v.st.Params.Tables[res.name]; t != nil {
+			highest, live = t.Highest, len(t.Live)
+		}
+		max := h.MaxInstances
+		if max == 0 {
+			max = DefaultMaxInstances
+		}
+		if live >= max || highest == 1<<32-1 {
+			f = fault(soap.FaultResourcesExceeded, "%s is full (%d rows)", r.ObjectName, live)
+			return
+		}
+		ev = event.ObjectAdded{Object: res.name, Instance: highest + 1, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
+	})
+	if f != nil {
+		return f
+	}
+	if _, err := h.Store.Append(ctx, ev); err != nil {
+		return fault(soap.FaultInternalError, "cannot record the change")
+	}
+	return &soap.AddObjectResponse{InstanceNumber: ev.Instance, Status: soap.StatusApplied}
+}
+
+func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.Message {
+	var f *soap.Fault
+	h.view(func(v *view) {
+		res, ok := v.resolve(r.ObjectName)
+		if !ok || res.object == nil || !IsTableInstance(res.pattern) {
+			f = fault(soap.FaultInvalidParameterName, "no such instance: %s", r.ObjectName)
+			return
+		}
+		if !res.object.Write {
+			f = fault(soap.FaultRequestDenied, "%s cannot be deleted", r.ObjectName)
+		}
+	})
+	if f != nil {
+		return f
+	}
+	ev := event.ObjectDeleted{Object: r.ObjectName, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
+	if _, err := h.Store.Append(ctx, ev); err != nil {
+		return fault(soap.FaultInternalError, "cannot record the change")
+	}
+	return &soap.DeleteObjectResponse{Status: soap.StatusApplied}
+}
+
+// InformParameters returns the Inform's ParameterList (digest §7): every
+// forced-inform parameter, then every changed parameter owed with
+// "4 VALUE CHANGE" with its current value.
+func (m *Model) InformParameters(st *projections.State, host HostSnapshot) []soap.ParameterValueStruct {
+	v := m.viewWith(st, host)
+	var out []soap.ParameterValueStruct
+	seen := map[string]bool{}
+	for _, p := range m.Schema.Params {
+		if p.ForcedInform {
+			out = append(out, soap.ParameterValueStruct{Name: p.Path, Value: v.value(p.Path, p), Type: p.Type.ValueType()})
+			seen[p.Path] = true
+		}
+	}
+	if st.Pending.Has(projections.EventValueChange, "") {
+		for _, name := range sortedKeys(st.Pending.Changed) {
+			if seen[name] {
+				continue
+			}
+			res, ok := v.resolve(name)
+			if !ok || res.param == nil {
+				continue // the parameter is gone (its object was deleted)
+			}
+			out = append(out, soap.ParameterValueStruct{Name: name, Value: v.value(name, res.param), Type: res.param.Type.ValueType()})
+		}
+	}
+	return out
+}

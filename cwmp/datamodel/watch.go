@@ -1,0 +1,98 @@
+package datamodel
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// Watcher finds value changes by an external cause: it compares, poll
+// after poll, the values of every parameter whose notification is passive
+// or active (including the forced-active ones). Changes the ACS makes
+// through SetParameterValues are accepted as the new baseline and never
+// reported (digest §8.2).
+//
+// The first poll only takes the baseline: a value is a change relative to
+// what the agent saw, and at start it has seen nothing.
+type Watcher struct {
+	Model *Model
+	Store *live.Store
+
+	mu       sync.Mutex
+	baseline map[string]string
+	started  bool
+}
+
+// Poll reads the watched parameters and returns the ones that changed
+// since the last poll, and whether any of them has active notification.
+func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var host HostSnapshot
+	if w.Model.Host != nil {
+		host = w.Model.Host.Read()
+	}
+	current := map[string]string{}
+	notify := map[string]int{}
+	params := map[string]*Param{}
+	w.Store.View(func(st *projections.State) {
+		v := w.Model.viewWith(st, host)
+		v.walk("Device.", "Device.", func(name string, p *Param, _ *Object) bool {
+			if p == nil {
+				return true
+			}
+			if n := v.notification(name, p); n > 0 {
+				current[name] = v.rawValue(name, p)
+				notify[name] = n
+				params[name] = p
+			}
+			return true
+		})
+	})
+	if !w.started {
+		w.baseline, w.started = current, true
+		return nil, false
+	}
+	for _, name := range sortedKeys(current) {
+		old, had := w.baseline[name]
+		if had && old != current[name] {
+			p := params[name]
+			changes = append(changes, event.ParamValue{Name: name, Value: current[name], Type: string(p.Type), Hidden: p.Hidden})
+			if notify[name] == 2 {
+				active = true
+			}
+		}
+	}
+	w.baseline = current
+	return changes, active
+}
+
+// acceptWhile runs do (which journals an ACS change) with polls held off,
+// then makes the ACS's values the baseline.
+func (w *Watcher) acceptWhile(values []event.ParamValue, do func() error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := do(); err != nil {
+		return err
+	}
+	if w.baseline != nil {
+		for _, v := range values {
+			if _, watched := w.baseline[v.Name]; watched {
+				w.baseline[v.Name] = v.Value
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,64 @@
+package datamodel
+
+import (
+	"testing"
+
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+func TestWatcherReportsExternalChangesOnly(t *testing.T) {
+	f := newFix(t)
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 1},
+		{Name: "Device.Time.NTPServer2", NotificationChange: true, Notification: 2}}})
+	if ch, _ := f.w.Poll(); len(ch) != 0 {
+		t.Fatalf("first poll reported %v: it only takes the baseline", ch)
+	}
+	// The ACS's own change is never reported back.
+	f.do(&soap.SetParameterValues{ParameterList: []soap.ParameterValueStruct{{Name: "Device.Time.NTPServer1", Value: "by-acs"}}})
+	if ch, _ := f.w.Poll(); len(ch) != 0 {
+		t.Fatalf("ACS change reported: %v", ch)
+	}
+	// A local change (the operator, the platform) is.
+	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "local"}}})
+	ch, active := f.w.Poll()
+	if len(ch) != 1 || ch[0].Value != "local" || active {
+		t.Fatalf("passive change: %v active=%v", ch, active)
+	}
+	f.append(event.ParametersSet{Source: event.SourcePlatform, Values: []event.ParamValue{{Name: "Device.Time.NTPServer2", Value: "x"}}})
+	if ch, active := f.w.Poll(); len(ch) != 1 || !active {
+		t.Fatalf("active change: %v active=%v", ch, active)
+	}
+	// Unwatched parameters are not compared.
+	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer3", Value: "y"}}})
+	if ch, _ := f.w.Poll(); len(ch) != 0 {
+		t.Fatalf("unwatched change reported: %v", ch)
+	}
+}
+
+func TestForcedActiveHostValueChangeIsActive(t *testing.T) {
+	f := newFix(t)
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.Ethernet.Interface.2.Stats.BytesSent", NotificationChange: true, Notification: 1}}})
+	f.w.Poll()
+	f.host.snap.Interfaces[1].Stats.BytesSent = 5000
+	ch, active := f.w.Poll()
+	if len(ch) != 1 || ch[0].Name != "Device.Ethernet.Interface.2.Stats.BytesSent" || active {
+		t.Fatalf("%v %v", ch, active)
+	}
+	// Journaled, it raises VALUE CHANGE; a reboot drops it.
+	f.append(event.ValueChanged{Changes: ch, Active: active})
+	f.store.View(func(st *projections.State) {
+		if !st.Pending.Has(projections.EventValueChange, "") {
+			t.Fatal("VALUE CHANGE not pending")
+		}
+	})
+	f.append(event.Booted{Reason: event.BootPowerOn})
+	f.store.View(func(st *projections.State) {
+		if st.Pending.Has(projections.EventValueChange, "") || len(st.Pending.Changed) != 0 {
+			t.Fatal("value change survived a reboot")
+		}
+	})
+}
