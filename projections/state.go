@@ -23,10 +23,11 @@ type Schedule struct {
 
 // Boot is what the agent knows of its boots.
 type Boot struct {
-	Count           int    `json:"count"`
-	BootID          string `json:"boot_id,omitempty"`
-	Reason          string `json:"reason,omitempty"`
-	SoftwareVersion string `json:"software_version,omitempty"`
+	Count           int       `json:"count"`
+	Time            time.Time `json:"time,omitempty"` // when the current boot was journaled
+	BootID          string    `json:"boot_id,omitempty"`
+	Reason          string    `json:"reason,omitempty"`
+	SoftwareVersion string    `json:"software_version,omitempty"`
 	// BootstrapDelivered is true once an InformResponse acknowledged
 	// "0 BOOTSTRAP"; a settings reset, factory reset or ACS URL change
 	// makes it false again.
@@ -51,6 +52,8 @@ type Session struct {
 	LastPeriodic time.Time `json:"last_periodic,omitempty"`
 	Succeeded    int       `json:"succeeded"`
 	Failed       int       `json:"failed"`
+	// LastFailedSession is the ID of the newest failed session.
+	LastFailedSession uint64 `json:"last_failed_session,omitempty"`
 	// RejectedConnectionRequests counts refused connection requests.
 	RejectedConnectionRequests int `json:"rejected_connection_requests,omitempty"`
 }
@@ -243,6 +246,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	case event.SessionFailed:
 		s.endSession(e.Session)
 		s.Session.Failed++
+		s.Session.LastFailedSession = e.Session
 		s.Pending.failed(e.Session)
 		s.Retry.failed(e)
 	case event.Unknown:
@@ -268,6 +272,7 @@ func (s *State) booted(rec journal.Record, e event.Booted) string {
 	}
 	s.Boot.Count++
 	s.Boot.BootID, s.Boot.Reason, s.Boot.SoftwareVersion = rec.BootID, e.Reason, e.SoftwareVersion
+	s.Boot.Time = rec.Time
 	s.Pending.onBoot()
 	s.Retry.reset()
 	if !s.Boot.BootstrapDelivered {

@@ -1,0 +1,225 @@
+package projections
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// Journal-backed ManagementServer parameters the conductor reads.
+const (
+	ParamPeriodicInformTime   = "Device.ManagementServer.PeriodicInformTime"
+	ParamActiveNotifyThrottle = "Device.ManagementServer.DefaultActiveNotificationThrottle"
+	ParamRetryMinimumWait     = "Device.ManagementServer.CWMPRetryMinimumWaitInterval"
+	ParamRetryMultiplier      = "Device.ManagementServer.CWMPRetryIntervalMultiplier"
+)
+
+// DefaultPeriodicInterval applies when periodic-inform-interval is unset.
+const DefaultPeriodicInterval = time.Hour
+
+// Decision is what the conductor should do now.
+type Decision struct {
+	// Raise are trigger events due now; the conductor journals them and
+	// decides again.
+	Raise []event.Event
+	// Start means a session should start now.
+	Start bool
+	// Reasons explain Start (or what Wake waits for), for the logs.
+	Reasons []string
+	// Wake is when to decide again at the latest (zero: only when a new
+	// record arrives).
+	Wake time.Time
+}
+
+// Decide is the conductor's rule: given the state and the current time,
+// what happens next. It is a pure function, table-tested without a clock.
+//
+// Rules (decisions on [U] points of digest §9/§10 are marked):
+//   - nothing runs while the client is disabled or has no ACS URL;
+//   - a periodic inform is due at PeriodicInformTime + n·Interval (phase
+//     given) or, when the time is unknown, one interval after the last
+//     successful session or the boot — the seed's "timer is started after
+//     every successful session";
+//   - a ScheduleInform fires at its due time;
+//   - a session is needed while any event is pending or a TransferComplete
+//     is owed;
+//   - after a failure the session waits for the journaled NextAttempt. A
+//     connection request arriving during that wait starts a session at
+//     once (QA Cafe's reading; the ACS is asking now, and connection
+//     requests are rate-limited anyway); every other new trigger waits and
+//     rides in the retry ([U], decided);
+//   - a session whose only reason is an active value change waits until
+//     DefaultActiveNotificationThrottle seconds after the last successful
+//     session (digest §9).
+func Decide(s *State, now time.Time) Decision {
+	var d Decision
+	if s.Status().Status != StatusRunning {
+		return d
+	}
+	if s.Boot.FactoryResetPending || s.Boot.RebootPending {
+		// The daemon carries these intents out first; no new session.
+		return d
+	}
+	wake := func(t time.Time) {
+		if !t.IsZero() && (d.Wake.IsZero() || t.Before(d.Wake)) {
+			d.Wake = t
+		}
+	}
+
+	// Due triggers.
+	if due, ok := s.NextPeriodic(); ok {
+		if !due.After(now) {
+			d.Raise = append(d.Raise, event.PeriodicInformDue{Due: due})
+		} else {
+			wake(due)
+		}
+	}
+	for _, id := range s.ScheduleIDs() {
+		sch := s.Schedules[id]
+		if !sch.Due.After(now) {
+			d.Raise = append(d.Raise, event.ScheduledInformDue{Schedule: id})
+		} else {
+			wake(sch.Due)
+		}
+	}
+	if len(d.Raise) > 0 {
+		d.Wake = time.Time{}
+		return d
+	}
+
+	// Is a session needed, and why?
+	var reasons []string
+	onlyActive := true
+	for _, e := range s.Pending.Events {
+		reasons = append(reasons, e.Code)
+		if e.Code != EventValueChange || !s.Pending.ActiveChange {
+			onlyActive = false
+		}
+	}
+	if len(s.Transfers.Owed()) > 0 {
+		reasons = append(reasons, "TransferComplete owed")
+		onlyActive = false
+	}
+	if len(s.Pending.Events) == 1 && s.Pending.Events[0].Code == EventValueChange && !s.Pending.ActiveChange {
+		// Passive changes alone ride with the next session, they do not
+		// start one.
+		return d
+	}
+	if len(reasons) == 0 {
+		return d
+	}
+	d.Reasons = dedupe(reasons)
+
+	if s.Retry.Failures > 0 && now.Before(s.Retry.NextAttempt) {
+		if s.Pending.Has(EventConnectionRequest, "") && raisedAfterFailure(s) {
+			d.Start = true
+			d.Reasons = append(d.Reasons, "connection request during retry wait")
+			return d
+		}
+		wake(s.Retry.NextAttempt)
+		return d
+	}
+	if onlyActive {
+		throttle := time.Duration(s.paramUint(ParamActiveNotifyThrottle, 0)) * time.Second
+		if next := s.Session.LastSuccess.Add(throttle); throttle > 0 && !s.Session.LastSuccess.IsZero() && now.Before(next) {
+			wake(next)
+			return d
+		}
+	}
+	d.Start = true
+	return d
+}
+
+// raisedAfterFailure: the pending connection request came after the last
+// failed session (an old one was already dropped by that failure).
+func raisedAfterFailure(s *State) bool {
+	for _, e := range s.Pending.Events {
+		if e.Code == EventConnectionRequest {
+			return e.Raised > s.Session.LastFailedSession
+		}
+	}
+	return false
+}
+
+// NextPeriodic returns when the next periodic inform is due, if periodic
+// informs are enabled.
+func (s *State) NextPeriodic() (time.Time, bool) {
+	if !s.Settings.Bool(SettingPeriodicInformEnabled, true) {
+		return time.Time{}, false
+	}
+	interval := time.Duration(s.Settings.Uint(SettingPeriodicInformInterval, uint64(DefaultPeriodicInterval/time.Second))) * time.Second
+	if interval <= 0 {
+		return time.Time{}, false
+	}
+	// The reference: the newest of boot, last success and last periodic
+	// fire. Using the last fire keeps one PERIODIC per interval even while
+	// sessions fail.
+	ref := s.Boot.Time
+	for _, t := range []time.Time{s.Session.LastSuccess, s.Session.LastPeriodic} {
+		if t.After(ref) {
+			ref = t
+		}
+	}
+	if ref.IsZero() {
+		return time.Time{}, false
+	}
+	phase, ok := s.periodicPhase()
+	if !ok {
+		return ref.Add(interval), true
+	}
+	// The first phase + n·interval strictly after ref.
+	n := ref.Sub(phase) / interval
+	next := phase.Add(n * interval)
+	for !next.After(ref) {
+		next = next.Add(interval)
+	}
+	for next.Sub(ref) > interval {
+		next = next.Add(-interval)
+	}
+	return next, true
+}
+
+func (s *State) periodicPhase() (time.Time, bool) {
+	v, ok := s.Params.Values[ParamPeriodicInformTime]
+	if !ok || v.Value == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	if err != nil || t.Year() <= 1 {
+		return time.Time{}, false // Unknown Time: the CPE picks the reference
+	}
+	return t, true
+}
+
+func (s *State) paramUint(name string, def uint64) uint64 {
+	v, ok := s.Params.Values[name]
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseUint(v.Value, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// RetryPolicy returns CWMPRetryMinimumWaitInterval and
+// CWMPRetryIntervalMultiplier (0 when unset: the defaults apply).
+func (s *State) RetryPolicy() (minWait, multiplier uint32) {
+	return uint32(s.paramUint(ParamRetryMinimumWait, 0)), uint32(s.paramUint(ParamRetryMultiplier, 0))
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,155 @@
+package projections
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// running returns a folder for a configured client whose BOOTSTRAP session
+// succeeded at boot time + 2s (records are 1 s apart from t0).
+func running(t *testing.T, extra ...event.Setting) *folder {
+	f := newFolder(t)
+	f.add(event.Booted{Reason: event.BootPowerOn})
+	f.add(event.SettingsChanged{Source: event.SourceDefaults, Changes: append([]event.Setting{
+		{Name: SettingEnabled, Value: "true"}, {Name: SettingACSURL, Value: "https://acs/"},
+		{Name: SettingPeriodicInformInterval, Value: "600"}}, extra...)})
+	return f
+}
+
+func TestDecideNothingWhenDisabledOrNoURL(t *testing.T) {
+	f := newFolder(t)
+	f.add(event.Booted{Reason: event.BootPowerOn})
+	if d := Decide(f.s, t0.Add(time.Hour)); d.Start || len(d.Raise) > 0 || !d.Wake.IsZero() {
+		t.Fatalf("no URL: %+v", d)
+	}
+	f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{{Name: SettingACSURL, Value: "https://a/"}, {Name: SettingEnabled, Value: "false"}}})
+	if d := Decide(f.s, t0.Add(time.Hour)); d.Start || len(d.Raise) > 0 {
+		t.Fatalf("disabled: %+v", d)
+	}
+}
+
+func TestDecideBootstrapStartsAtOnce(t *testing.T) {
+	f := running(t)
+	d := Decide(f.s, t0.Add(3*time.Second))
+	if !d.Start || !strings.Contains(strings.Join(d.Reasons, ","), EventBootstrap) {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestDecidePeriodicTimerRestartsAfterSuccess(t *testing.T) {
+	f := running(t)
+	f.session() // records 3..5, LastSuccess = t0+5s
+	last := f.s.Session.LastSuccess
+	d := Decide(f.s, last.Add(time.Minute))
+	if d.Start || len(d.Raise) != 0 || !d.Wake.Equal(last.Add(600*time.Second)) {
+		t.Fatalf("before the interval: %+v (want wake %v)", d, last.Add(600*time.Second))
+	}
+	d = Decide(f.s, last.Add(600*time.Second))
+	if len(d.Raise) != 1 {
+		t.Fatalf("at the interval: %+v", d)
+	}
+	if pd, ok := d.Raise[0].(event.PeriodicInformDue); !ok || !pd.Due.Equal(last.Add(600*time.Second)) {
+		t.Fatalf("raise %+v", d.Raise)
+	}
+	f.add(d.Raise[0])
+	if d := Decide(f.s, last.Add(600*time.Second)); !d.Start {
+		t.Fatalf("after PERIODIC: %+v", d)
+	}
+}
+
+func TestDecidePeriodicPhaseFromPeriodicInformTime(t *testing.T) {
+	f := running(t)
+	f.session()
+	// Phase at 00:07:00 with 600 s interval: fires at hh:m7:00.
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamPeriodicInformTime, Value: "2026-01-01T00:07:00Z"}}})
+	next, ok := f.s.NextPeriodic()
+	want := time.Date(2026, 11, 22, 0, 7, 0, 0, time.UTC) // t0 is 00:00:00; reference t0+5s
+	if !ok || !next.Equal(want) {
+		t.Fatalf("next %v want %v", next, want)
+	}
+	// A phase in the future counts back.
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamPeriodicInformTime, Value: "2030-01-01T00:02:00Z"}}})
+	if next, _ := f.s.NextPeriodic(); !next.Equal(time.Date(2026, 11, 22, 0, 2, 0, 0, time.UTC)) {
+		t.Fatalf("future phase: %v", next)
+	}
+	// Unknown Time means no phase.
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamPeriodicInformTime, Value: "0001-01-01T00:00:00Z"}}})
+	if next, _ := f.s.NextPeriodic(); !next.Equal(f.s.Session.LastSuccess.Add(600 * time.Second)) {
+		t.Fatalf("unknown time: %v", next)
+	}
+	f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{{Name: SettingPeriodicInformEnabled, Value: "false"}}})
+	if _, ok := f.s.NextPeriodic(); ok {
+		t.Fatal("periodic disabled but scheduled")
+	}
+}
+
+func TestDecideRetryWaitsForJournaledAttemptButNotForConnectionRequest(t *testing.T) {
+	f := running(t)
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	next := t0.Add(time.Minute)
+	f.add(event.SessionFailed{Session: id, Error: "x", RetryCount: 1, Delay: 50 * time.Second, NextAttempt: next})
+	d := Decide(f.s, t0.Add(20*time.Second))
+	if d.Start || !d.Wake.Equal(next) {
+		t.Fatalf("during backoff: %+v", d)
+	}
+	if d := Decide(f.s, next); !d.Start {
+		t.Fatalf("at next attempt: %+v", d)
+	}
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.X", Value: "1"}}})
+	if d := Decide(f.s, t0.Add(20*time.Second)); d.Start {
+		t.Fatalf("active change jumped the backoff: %+v", d)
+	}
+	f.add(event.ConnectionRequestReceived{Accepted: true})
+	if d := Decide(f.s, t0.Add(20*time.Second)); !d.Start {
+		t.Fatalf("connection request during backoff: %+v", d)
+	}
+}
+
+func TestDecideScheduledInform(t *testing.T) {
+	f := running(t)
+	f.session()
+	due := t0.Add(90 * time.Second)
+	id := f.add(event.InformScheduled{CommandKey: "s", DelaySeconds: 80, Due: due})
+	if d := Decide(f.s, t0.Add(10*time.Second)); !d.Wake.Equal(due) {
+		t.Fatalf("%+v", d)
+	}
+	d := Decide(f.s, due)
+	if len(d.Raise) != 1 || d.Raise[0] != (event.ScheduledInformDue{Schedule: id}) {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestDecideActiveNotificationThrottle(t *testing.T) {
+	f := running(t)
+	f.session()
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamActiveNotifyThrottle, Value: "120"}}})
+	last := f.s.Session.LastSuccess
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	if d := Decide(f.s, last.Add(time.Second)); d.Start {
+		t.Fatalf("passive change started a session: %+v", d)
+	}
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.B", Value: "1"}}})
+	d := Decide(f.s, last.Add(time.Second))
+	if d.Start || !d.Wake.Equal(last.Add(120*time.Second)) {
+		t.Fatalf("throttled: %+v", d)
+	}
+	if d := Decide(f.s, last.Add(120*time.Second)); !d.Start {
+		t.Fatalf("after throttle: %+v", d)
+	}
+	// Another reason is not throttled and carries the change.
+	f.add(event.ConnectionRequestReceived{Accepted: true})
+	if d := Decide(f.s, last.Add(time.Second)); !d.Start {
+		t.Fatalf("connection request throttled: %+v", d)
+	}
+}
+
+func TestDecideWaitsForRebootAndResetIntents(t *testing.T) {
+	f := running(t)
+	f.add(event.RebootRequested{CommandKey: "r"})
+	if d := Decide(f.s, t0.Add(time.Hour)); d.Start || len(d.Raise) > 0 {
+		t.Fatalf("%+v", d)
+	}
+}
