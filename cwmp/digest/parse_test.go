@@ -62,7 +62,7 @@ func TestParseChallengesRefusesMalformed(t *testing.T) {
 		`Digest realm="x\`,
 		`Digest realm="a", realm="b"`, // duplicate
 		`Digest realm="a" nonce="b"`,  // missing comma
-		`Digest realm=, nonce="x"`, // "realm=" alone would be a token68
+		`Digest realm=, nonce="x"`,    // "realm=" alone would be a token68
 		"Digest realm=\"a\x01\"",
 		`"Digest"`,
 		`Digest=x`,

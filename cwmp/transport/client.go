@@ -1,0 +1,441 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/digest"
+	"github.com/rs/zerolog"
+)
+
+// Message says what a POST carries; it decides the headers (D§2.1).
+type Message int
+
+const (
+	// Request is a CPE request: Inform, TransferComplete, GetRPCMethods…
+	Request Message = iota + 1
+	// Response is a response or a SOAP fault to an ACS request.
+	Response
+	// Empty is the empty POST: no body, no SOAPAction, no Content-Type.
+	Empty
+)
+
+func (m Message) String() string {
+	switch m {
+	case Request:
+		return "request"
+	case Response:
+		return "response"
+	case Empty:
+		return "empty"
+	}
+	return fmt.Sprintf("Message(%d)", int(m))
+}
+
+// Defaults for zero Config fields.
+const (
+	DefaultConnectTimeout  = 30 * time.Second
+	DefaultExchangeTimeout = 60 * time.Second
+	DefaultMaxBodyBytes    = 4 << 20
+	// MaxRedirects per session (D§2.6, recalled limit).
+	MaxRedirects = 5
+
+	// drainLimit bounds what is read from a 401 or 3xx body to keep the
+	// connection reusable; beyond it the connection is dropped instead.
+	drainLimit = 64 << 10
+	// ContentType of SOAP bodies.
+	ContentType = `text/xml; charset="utf-8"`
+)
+
+// Config configures one session's Client.
+type Config struct {
+	// URL of the ACS (ManagementServer.URL): http:// or https://, no
+	// user-info (credentials go in Username/Password).
+	URL      string
+	Username string
+	Password string
+
+	// CACertPEM, when set, replaces the system roots for verifying the ACS.
+	CACertPEM []byte
+	// ClientCertPEM (and ClientKeyPEM) is the CPE certificate presented when
+	// the ACS asks for one. The key may also sit in ClientCertPEM.
+	ClientCertPEM []byte
+	ClientKeyPEM  []byte
+
+	ConnectTimeout  time.Duration // TCP connect and TLS handshake
+	ExchangeTimeout time.Duration // one request and its whole response
+	MaxBodyBytes    int64         // largest response body accepted
+
+	// AllowBasicOverHTTP lets a plain-http session answer a Basic-only
+	// challenge, sending the password in clear text. Off by default.
+	AllowBasicOverHTTP bool
+
+	UserAgent string // default "cwmpd"
+	Logger    zerolog.Logger
+
+	// Rand is the source of Digest client nonces (crypto/rand if nil).
+	Rand io.Reader
+	// DialContext replaces the TCP dialer; for tests that need to count or
+	// break connections. ConnectTimeout still applies through the context.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is the transport of one CWMP session. Post calls are serialised.
+type Client struct {
+	cfg            Config
+	log            zerolog.Logger
+	tr             *http.Transport
+	hc             *http.Client
+	insecure       bool
+	haveClientCert bool
+
+	mu        sync.Mutex
+	closed    bool
+	url       *url.URL
+	redirects int
+	basic     bool               // answer with Basic from now on
+	digest    *digest.ClientAuth // answer with this Digest state from now on
+}
+
+// New checks cfg and prepares a Client. No connection is made yet.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, newError(KindConfig, err, "invalid ACS URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, newError(KindConfig, nil, "ACS URL must start with http:// or https://")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, newError(KindConfig, nil, "ACS URL has no host")
+	}
+	if u.User != nil {
+		return nil, newError(KindConfig, nil, "ACS URL must not carry credentials")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.ExchangeTimeout <= 0 {
+		cfg.ExchangeTimeout = DefaultExchangeTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "cwmpd"
+	}
+
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(cfg.CACertPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(cfg.CACertPEM) {
+			return nil, newError(KindConfig, nil, "CA certificate: no PEM certificate found")
+		}
+		tlsConf.RootCAs = pool
+	}
+	c := &Client{cfg: cfg, log: cfg.Logger, url: u, insecure: u.Scheme == "http"}
+	if len(cfg.ClientCertPEM) > 0 {
+		key := cfg.ClientKeyPEM
+		if len(key) == 0 {
+			key = cfg.ClientCertPEM
+		}
+		cert, err := tls.X509KeyPair(cfg.ClientCertPEM, key)
+		if err != nil {
+			return nil, newError(KindConfig, err, "client certificate")
+		}
+		tlsConf.Certificates = []tls.Certificate{cert}
+		c.haveClientCert = true
+	}
+
+	dial := cfg.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	connectTimeout := cfg.ConnectTimeout
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	c.tr = &http.Transport{
+		// A router talks to its ACS directly; proxy variables in the
+		// daemon's environment are not configuration.
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+			defer cancel()
+			return dial(ctx, network, addr)
+		},
+		TLSClientConfig:        tlsConf,
+		TLSHandshakeTimeout:    cfg.ConnectTimeout,
+		MaxConnsPerHost:        1,
+		MaxIdleConns:           1,
+		MaxIdleConnsPerHost:    1,
+		IdleConnTimeout:        cfg.ExchangeTimeout + cfg.ConnectTimeout,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 64 << 10,
+		Protocols:              &protocols,
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, fmt.Errorf("transport: cookie jar: %w", err)
+	}
+	c.hc = &http.Client{
+		Transport: c.tr,
+		Jar:       jar,
+		// Redirects are followed by Post itself: net/http would turn a
+		// 301/302 POST into a GET and count redirects per request rather
+		// than per session.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// Insecure reports whether the session runs over plain http://, for the
+// caller to log at every session start.
+func (c *Client) Insecure() bool { return c.insecure }
+
+// URL is where the next POST goes: the configured URL, or where the ACS
+// redirected this session.
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.url.String()
+}
+
+// Redirects reports how many redirects this session followed.
+func (c *Client) Redirects() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.redirects
+}
+
+// Close ends the session: the connection is closed and the cookies and
+// authentication state are forgotten with the Client.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.digest = nil
+	c.mu.Unlock()
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// Post sends one message and returns the ACS's answer. A nil error means
+// status 200 or 204. For other statuses the body is returned with a
+// KindHTTPStatus error, since an HTTP 500 may carry a SOAP fault the
+// session wants to read.
+func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []byte, error) {
+	switch kind {
+	case Request, Response:
+	case Empty:
+		if len(body) != 0 {
+			return 0, nil, newError(KindConfig, nil, "empty POST with a body")
+		}
+	default:
+		return 0, nil, newError(KindConfig, nil, "unknown message kind %d", int(kind))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, nil, newError(KindConfig, nil, "session already closed")
+	}
+
+	// answered: credentials built from a challenge received during this
+	// Post were sent; a further 401 means they are wrong.
+	answered, staleRetried := false, false
+	for {
+		status, respBody, resp, err := c.exchange(ctx, body, kind)
+		if err != nil {
+			return status, respBody, err
+		}
+		switch {
+		case status == http.StatusOK || status == http.StatusNoContent:
+			return status, respBody, nil
+
+		case status == http.StatusUnauthorized:
+			sentAuth := c.digest != nil || c.basic
+			stale := false
+			cs := challenges(resp.Header)
+			if d, ok := digest.SelectDigest(cs); ok {
+				stale = d.Stale()
+			}
+			if sentAuth && answered && (!stale || c.digest == nil || staleRetried) {
+				scheme := "digest"
+				if c.digest == nil {
+					scheme = "basic"
+				}
+				e := newError(KindAuth, nil, "ACS returned 401 after %s auth", scheme)
+				e.Status = status
+				return status, nil, e
+			}
+			if stale && answered {
+				staleRetried = true
+			}
+			if err := c.chooseAuth(cs); err != nil {
+				err.Status = status
+				return status, nil, err
+			}
+			answered = true
+
+		case status == http.StatusMovedPermanently || status == http.StatusFound ||
+			status == http.StatusTemporaryRedirect || status == http.StatusPermanentRedirect:
+			if err := c.redirect(resp); err != nil {
+				return status, nil, err
+			}
+			answered, staleRetried = false, false
+
+		default:
+			e := newError(KindHTTPStatus, nil, "ACS returned HTTP %d", status)
+			e.Status = status
+			return status, respBody, e
+		}
+	}
+}
+
+// exchange runs one HTTP request/response under the exchange timeout. The
+// body of a 401 or a redirect is drained and resp is returned for its
+// headers only.
+func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, []byte, *http.Response, error) {
+	ectx, cancel := context.WithTimeout(ctx, c.cfg.ExchangeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ectx, http.MethodPost, c.url.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, newError(KindConfig, err, "cannot build request")
+	}
+	if kind == Empty {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	} else {
+		// Set directly: Header.Set would canonicalise to "Soapaction", and
+		// some ACS implementations match the header name literally.
+		req.Header["SOAPAction"] = []string{""}
+		req.Header.Set("Content-Type", ContentType)
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	switch {
+	case c.digest != nil:
+		h, err := c.digest.Authorize(http.MethodPost, req.URL.RequestURI())
+		if err != nil {
+			return 0, nil, nil, newError(KindAuth, err, "cannot compute digest response")
+		}
+		req.Header.Set("Authorization", h)
+	case c.basic:
+		req.Header.Set("Authorization", digest.BasicAuthorization(c.cfg.Username, c.cfg.Password))
+	}
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
+	}
+	defer resp.Body.Close()
+	log := c.log.Debug().Str("url", c.url.Redacted()).Stringer("kind", kind).
+		Int("sent", len(body)).Int("status", resp.StatusCode)
+
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusMovedPermanently, http.StatusFound,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit)); err != nil {
+			return resp.StatusCode, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
+		}
+		log.Dur("took", time.Since(start)).Msg("acs exchange")
+		return resp.StatusCode, nil, resp, nil
+	}
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return resp.StatusCode, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
+	}
+	if int64(len(respBody)) > c.cfg.MaxBodyBytes {
+		e := newError(KindBody, nil, "ACS response larger than %d bytes", c.cfg.MaxBodyBytes)
+		e.Status = resp.StatusCode
+		return resp.StatusCode, nil, nil, e
+	}
+	log.Int("received", len(respBody)).Dur("took", time.Since(start)).Msg("acs exchange")
+	return resp.StatusCode, respBody, resp, nil
+}
+
+func challenges(h http.Header) []digest.Challenge {
+	var out []digest.Challenge
+	for _, v := range h.Values("WWW-Authenticate") {
+		// A malformed header is skipped rather than fatal: another one may
+		// still carry a usable challenge.
+		cs, err := digest.ParseChallenges(v)
+		if err == nil {
+			out = append(out, cs...)
+		}
+	}
+	return out
+}
+
+// chooseAuth sets the session's answer to a 401 from its challenges.
+func (c *Client) chooseAuth(cs []digest.Challenge) *Error {
+	if c.cfg.Username == "" {
+		return newError(KindAuth, nil, "ACS requires authentication but no username is configured")
+	}
+	if d, ok := digest.SelectDigest(cs); ok {
+		a, err := digest.NewClientAuth(d, c.cfg.Username, c.cfg.Password, c.cfg.Rand)
+		if err != nil {
+			return newError(KindAuth, err, "cannot answer the ACS digest challenge")
+		}
+		c.digest, c.basic = a, false
+		c.log.Debug().Str("algorithm", string(a.Algorithm())).Msg("acs asked for digest authentication")
+		return nil
+	}
+	offered := make([]string, 0, len(cs))
+	for _, ch := range cs {
+		if ch.Scheme == "Basic" {
+			if c.url.Scheme != "https" && !c.cfg.AllowBasicOverHTTP {
+				return newError(KindAuth, nil, "ACS offers only Basic auth over plain HTTP; refusing to send the password unencrypted")
+			}
+			c.digest, c.basic = nil, true
+			c.log.Debug().Bool("tls", c.url.Scheme == "https").Msg("acs asked for basic authentication")
+			return nil
+		}
+		offered = append(offered, ch.Scheme)
+	}
+	if len(offered) == 0 {
+		return newError(KindAuth, nil, "ACS returned 401 without a usable challenge")
+	}
+	return newError(KindAuth, nil, "ACS asks for unsupported authentication (%s)", strings.Join(offered, ", "))
+}
+
+// redirect moves the session to the response's Location.
+func (c *Client) redirect(resp *http.Response) *Error {
+	c.redirects++
+	if c.redirects > MaxRedirects {
+		return newError(KindRedirect, nil, "too many redirects (%d)", c.redirects)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		if errors.Is(err, http.ErrNoLocation) {
+			return newError(KindRedirect, nil, "ACS redirect without Location")
+		}
+		return newError(KindRedirect, err, "ACS redirect to an invalid Location")
+	}
+	if loc.Scheme != "http" && loc.Scheme != "https" || loc.Hostname() == "" {
+		return newError(KindRedirect, nil, "ACS redirect to an unusable URL")
+	}
+	if c.url.Scheme == "https" && loc.Scheme != "https" {
+		return newError(KindRedirect, nil, "ACS redirect from https to http refused")
+	}
+	loc.User = nil
+	loc.Fragment, loc.RawFragment = "", ""
+	if loc.Scheme != c.url.Scheme || loc.Host != c.url.Host {
+		// Credentials answer a challenge from the origin that sent it.
+		c.digest, c.basic = nil, false
+	}
+	c.log.Info().Str("from", c.url.Redacted()).Str("to", loc.Redacted()).Int("status", resp.StatusCode).
+		Msg("acs redirected the session")
+	c.url = loc
+	return nil
+}

@@ -1,0 +1,42 @@
+// Package transport owns the CPE's HTTP(S) client for one CWMP session
+// (cwmp-digest.md D§2, D§14): it moves opaque SOAP bytes to the ACS and back
+// and knows nothing of SOAP itself.
+//
+// One Client is one session. Within it:
+//
+//   - every exchange is a POST on ONE kept-alive TCP connection (at most one
+//     connection per host; bodies are always read or drained so that the
+//     connection goes back to the pool), never pipelined, HTTP/1.1 only;
+//   - headers follow D§2.1: an empty POST has no body (Content-Length: 0),
+//     no SOAPAction and no Content-Type; a SOAP request or a SOAP
+//     response/fault carries an empty "SOAPAction:" and
+//     Content-Type: text/xml; charset="utf-8";
+//   - a 401 is answered once with credentials: Digest (qop=auth, MD5,
+//     MD5-sess, SHA-256) whenever the ACS offers it, else Basic. The digest
+//     state (nonce, nonce count) is reused pre-emptively on the following
+//     POSTs, so the ACS sees one challenge per session, not one per POST. A
+//     second 401 after answering is an error, not a loop; the only extra try
+//     is for a Digest challenge that says stale=true;
+//   - Basic is sent only over TLS. Over plain http:// a challenge that offers
+//     nothing but Basic fails the session (KindAuth) unless
+//     Config.AllowBasicOverHTTP is set: D§2.3 says Digest must be used
+//     without TLS, and a password in clear text on the WAN is worse than a
+//     failed session an operator can see in last-session-error;
+//   - cookies live in a jar that belongs to the Client and dies with it,
+//     never persisted (D§2.4);
+//   - redirects 301, 302, 307 and 308 are followed with the same POST body,
+//     at most 5 per session (D§2.6); the new location applies to this Client
+//     only and URL reports it. A redirect from https to http is refused, and
+//     credentials are not carried to another origin (its own 401 is answered
+//     instead);
+//   - ConnectTimeout bounds TCP connect and the TLS handshake,
+//     ExchangeTimeout bounds each HTTP request/response, including reading
+//     the body, MaxBodyBytes bounds the response body;
+//   - TLS is 1.2 or later and verifies the ACS certificate chain and host
+//     name against the system roots or, when CACertPEM is set, against those
+//     CAs only. A client certificate is presented when configured.
+//
+// Failures are *Error values with a Kind for the session logic and a
+// UserMessage fit for the operator's last-session-error. Neither errors nor
+// logs ever carry the password or an Authorization header.
+package transport

@@ -1,0 +1,140 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestCookiesKeptForTheSessionOnly(t *testing.T) {
+	var sessions atomic.Int32
+	srv := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if string(body) == "inform" {
+			id := sessions.Add(1)
+			if _, err := r.Cookie("session"); err == nil {
+				http.Error(w, "cookie from an earlier session", http.StatusConflict)
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: fmt.Sprint(id), Path: "/"})
+			io.WriteString(w, "informresponse")
+			return
+		}
+		ck, err := r.Cookie("session")
+		if err != nil || ck.Value != fmt.Sprint(sessions.Load()) {
+			http.Error(w, "no session cookie", http.StatusForbidden)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}), nil)
+
+	for range 2 { // two sessions: the second must not inherit the cookie
+		c := newClient(t, Config{URL: srv.URL + "/acs"})
+		if _, body, err := c.Post(context.Background(), []byte("inform"), Request); err != nil || string(body) != "informresponse" {
+			t.Fatalf("inform: %q %v", body, err)
+		}
+		for i := range 3 {
+			if status, _, err := c.Post(context.Background(), nil, Empty); err != nil || status != 204 {
+				t.Fatalf("POST %d after inform: %d %v", i, status, err)
+			}
+		}
+		c.Close()
+	}
+}
+
+func TestRedirectFollowedForTheSession(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			var finalHits atomic.Int32
+			final := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if r.Method != http.MethodPost {
+					http.Error(w, "want POST", http.StatusMethodNotAllowed)
+					return
+				}
+				finalHits.Add(1)
+				fmt.Fprintf(w, "final got %s", body)
+			}), nil)
+			var firstHits atomic.Int32
+			first := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				firstHits.Add(1)
+				io.Copy(io.Discard, r.Body)
+				http.Redirect(w, r, final.URL+"/acs2", code)
+			}), nil)
+
+			c := newClient(t, Config{URL: first.URL + "/acs"})
+			status, body, err := c.Post(context.Background(), []byte("<Inform/>"), Request)
+			if err != nil || status != 200 || string(body) != "final got <Inform/>" {
+				t.Fatalf("Post = %d %q %v", status, body, err)
+			}
+			if c.URL() != final.URL+"/acs2" || c.Redirects() != 1 {
+				t.Errorf("URL() = %q after %d redirects, want %q", c.URL(), c.Redirects(), final.URL+"/acs2")
+			}
+			// The rest of the session goes straight to the new location.
+			if _, _, err := c.Post(context.Background(), nil, Empty); err != nil {
+				t.Fatal(err)
+			}
+			if firstHits.Load() != 1 || finalHits.Load() != 2 {
+				t.Errorf("first ACS saw %d, final %d; want 1 and 2", firstHits.Load(), finalHits.Load())
+			}
+		})
+	}
+}
+
+func TestTooManyRedirects(t *testing.T) {
+	var hits atomic.Int32
+	srv := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := hits.Add(1)
+		http.Redirect(w, r, fmt.Sprintf("/hop%d", n), http.StatusTemporaryRedirect)
+	}), nil)
+	c := newClient(t, Config{URL: srv.URL})
+	_, _, err := c.Post(context.Background(), []byte("x"), Request)
+	wantError(t, err, KindRedirect, "too many redirects (6)")
+	if n := hits.Load(); n != 6 {
+		t.Errorf("%d requests, want 6 (the first and 5 redirects)", n)
+	}
+	if n := srv.conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: redirect bodies must be drained", n)
+	}
+}
+
+func TestRedirectFromHTTPSToHTTPRefused(t *testing.T) {
+	plain := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the session followed a downgrade to plain HTTP")
+	}), nil)
+	ca := newCA(t, "ca")
+	srv := tlsACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL, http.StatusFound)
+	}), ca)
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	_, _, err := c.Post(context.Background(), []byte("x"), Request)
+	wantError(t, err, KindRedirect, "ACS redirect from https to http refused")
+}
+
+func TestRedirectDoesNotCarryCredentialsToAnotherOrigin(t *testing.T) {
+	ca := newCA(t, "ca")
+	other := tlsACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			t.Errorf("credentials carried to another origin: %q", strings.Fields(a)[0])
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}), ca)
+	var redirected atomic.Bool
+	var challenges atomic.Int32
+	h := basicHandler("u", "p", &challenges)
+	srv := tlsACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := r.BasicAuth(); ok && redirected.CompareAndSwap(false, true) {
+			http.Redirect(w, r, other.URL, http.StatusTemporaryRedirect)
+			return
+		}
+		h(w, r)
+	}), ca)
+	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.pem})
+	if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
+		t.Fatal(err)
+	}
+}
