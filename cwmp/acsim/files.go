@@ -101,6 +101,9 @@ func (s *Server) Upload(name string) ([]byte, bool) {
 
 func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 	e := Entry{Kind: "file", Direction: dirIn, HTTPMethod: r.Method, Path: r.URL.Path}
+	if strings.HasPrefix(r.URL.Path, "/upload/") {
+		e.Kind = "upload"
+	}
 	if reason, wrong := s.filesAuth.check(w, r); reason != "" {
 		e.Status = http.StatusUnauthorized
 		if wrong {
@@ -124,29 +127,47 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// countingWriter counts body bytes and, when limit > 0, drops the
-// connection once limit bytes have gone out.
+// countingWriter counts body bytes into the file's stats as they are
+// handed to the connection (so a client that has read them sees them
+// counted) and, when limit > 0, drops the connection once limit bytes have
+// gone out.
 type countingWriter struct {
 	http.ResponseWriter
-	n     int64
-	limit int64
+	s      *Server
+	st     *FileStats
+	status *int
+	n      int64
+	limit  int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	*c.status = code
+	c.s.mu.Lock()
+	c.st.LastStatus = code
+	c.s.mu.Unlock()
+	c.ResponseWriter.WriteHeader(code)
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
-	if c.limit > 0 && c.n+int64(len(p)) >= c.limit {
+	drop := c.limit > 0 && c.n+int64(len(p)) >= c.limit
+	if drop {
 		p = p[:c.limit-c.n]
-		k, _ := c.ResponseWriter.Write(p)
-		c.n += int64(k)
+	}
+	c.s.mu.Lock()
+	c.st.BytesServed += int64(len(p))
+	c.s.mu.Unlock()
+	k, err := c.ResponseWriter.Write(p)
+	c.n += int64(k)
+	if drop {
 		http.NewResponseController(c.ResponseWriter).Flush()
 		panic(http.ErrAbortHandler)
 	}
-	k, err := c.ResponseWriter.Write(p)
-	c.n += int64(k)
 	return k, err
 }
 
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, e Entry) {
 	name := strings.TrimPrefix(r.URL.Path, "/files/")
+	status := http.StatusOK
 	s.mu.Lock()
 	data, inMem := s.files[name]
 	fault := s.fileFault[name]
@@ -155,17 +176,16 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, e Entry) {
 		st = &FileStats{Name: name}
 		s.fileStats[name] = st
 	}
+	st.Requests++
+	if r.Header.Get("Range") != "" {
+		st.RangeRequests++
+	}
+	st.LastStatus = status
 	s.mu.Unlock()
-	cw := &countingWriter{ResponseWriter: w, limit: fault.DropAfter}
-	status := http.StatusOK
-	// Deferred so a dropped connection (a panic) is still counted.
+	cw := &countingWriter{ResponseWriter: w, s: s, st: st, status: &status, limit: fault.DropAfter}
+	// Deferred so a dropped connection (a panic) is still recorded.
 	defer func() {
 		s.mu.Lock()
-		st.Requests++
-		if r.Header.Get("Range") != "" {
-			st.RangeRequests++
-		}
-		st.BytesServed += cw.n
 		st.LastStatus = status
 		e.Status = status
 		e.Summary = map[string]any{"file": name, "range": r.Header.Get("Range"), "bytes": cw.n}
@@ -185,8 +205,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, e Entry) {
 		var err error
 		data, modTime, err = s.readFilesDir(name)
 		if err != nil {
-			status = http.StatusNotFound
 			e.Errors = append(e.Errors, err.Error())
+			status = http.StatusNotFound
 			http.NotFound(w, r)
 			return
 		}
@@ -195,19 +215,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, e Entry) {
 		data = append([]byte(nil), data...)
 		data[len(data)-1] ^= 0xff
 	}
-	sw := &statusWriter{countingWriter: cw, status: &status}
-	http.ServeContent(sw, r, name, modTime, bytes.NewReader(data))
-}
-
-// statusWriter notes the status ServeContent chose (200, 206, 304, 416).
-type statusWriter struct {
-	*countingWriter
-	status *int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	*w.status = code
-	w.countingWriter.ResponseWriter.WriteHeader(code)
+	http.ServeContent(cw, r, name, modTime, bytes.NewReader(data))
 }
 
 func (s *Server) readFilesDir(name string) ([]byte, time.Time, error) {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 )
@@ -80,6 +82,11 @@ func ParseRPC(r RPC) (soap.Message, error) {
 		if dec.More() {
 			return nil, fmt.Errorf("acsim: parse rpc %s args: %w: trailing data", r.Method, ErrBadRPC)
 		}
+		// encoding/json matches names case-insensitively; a scenario
+		// written "Commandkey" should fail, not work by accident.
+		if err := exactNames(args, reflect.TypeOf(msg).Elem(), "args"); err != nil {
+			return nil, fmt.Errorf("acsim: parse rpc %s: %w: %v", r.Method, ErrBadRPC, err)
+		}
 	}
 	normalizeTypes(msg)
 	if !r.Unchecked {
@@ -88,6 +95,40 @@ func ParseRPC(r RPC) (soap.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// exactNames checks that every object key in raw is spelled exactly like a
+// field of t, recursing into nested structs and arrays.
+func exactNames(raw json.RawMessage, t reflect.Type, path string) error {
+	switch {
+	case t.Kind() == reflect.Slice:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil // not an array: the decoder already said so
+		}
+		for i, it := range items {
+			if err := exactNames(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Struct && t != timeType:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		for k, v := range obj {
+			f, ok := t.FieldByName(k)
+			if !ok || !f.IsExported() {
+				return fmt.Errorf("%s: unknown argument %q", path, k)
+			}
+			if err := exactNames(v, f.Type, path+"."+k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // normalizeTypes lets a scenario write "unsignedInt" for "xsd:unsignedInt".
