@@ -18,6 +18,11 @@ const (
 const usage = `usage: cwmpd <command> [flags]
 
 commands:
+  run [--state DIR] [--defaults FILE] [--platform sim] [--log-format json|console]
+                                               run the agent
+  print [--state DIR] [--json]                 settings and status
+  set [--state DIR] name=value ...             change settings (validated; all or nothing)
+  reset-tr069-config [--state DIR]             forget the client's configuration and state
   journal export [--state DIR] [--since SEQ]   write the journal as JSONL (secrets redacted)
   replay FILE|DIR [--at SEQ] [--json]          replay a JSONL export or a state dir: timeline + final state
   params doc [--format md|html]                the supported-parameter reference
@@ -49,6 +54,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdJournalExport(args[2:], stdout)
 	case "replay":
 		code, err = cmdReplay(args[1:], stdout)
+	case "run":
+		err = cmdRun(args[1:], stderr)
+	case "print":
+		err = cmdPrint(args[1:], stdout, stderr)
+	case "set":
+		err = cmdSet(args[1:], stdout, stderr)
+	case "reset-tr069-config":
+		err = cmdReset(args[1:], stdout, stderr)
 	case "params":
 		if len(args) < 2 || args[1] != "doc" {
 			err = usagef("params: expected 'params doc [--format md|html]'")

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/datamodel"
+	"github.com/cwmpd/cwmpd/cwmp/session"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/cwmp/transport"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// rebootRequest ends the conductor so the daemon can close the journal and
+// reboot the platform.
+type rebootRequest struct{ reason string }
+
+func (r *rebootRequest) Error() string { return "reboot: " + r.reason }
+
+// conduct is the one loop that decides when a session starts: it asks
+// projections.Decide, journals due triggers, runs sessions and carries out
+// the reboot and factory-reset intents; between decisions it sleeps until
+// the decision's wake time or a new journal record.
+func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
+	wake, cancel := d.j.Subscribe()
+	defer cancel()
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := d.carryOutIntents(ctx); err != nil {
+			return err
+		}
+		var dec projections.Decision
+		now := d.clock()
+		d.store.View(func(s *projections.State) { dec = projections.Decide(s, now) })
+		if len(dec.Raise) > 0 {
+			if _, err := d.store.Append(ctx, dec.Raise...); err != nil {
+				return fmt.Errorf("conductor: journal trigger: %w", err)
+			}
+			for _, e := range dec.Raise {
+				d.log.Info().Str("trigger", e.Type().String()).Str("detail", e.Summary()).Msg("trigger")
+			}
+			continue
+		}
+		if dec.Start {
+			if err := d.runSession(sessionCtx, dec.Reasons); err != nil {
+				return err
+			}
+			continue
+		}
+		var timer <-chan time.Time
+		if !dec.Wake.IsZero() {
+			t := time.NewTimer(time.Until(dec.Wake))
+			timer = t.C
+			defer t.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-d.kick:
+		case <-timer:
+		}
+	}
+}
+
+// carryOutIntents acts on intents the journal holds and no outcome closes:
+// a factory reset, then a reboot. Both happen between sessions only.
+func (d *daemon) carryOutIntents(ctx context.Context) error {
+	var reset, reboot bool
+	d.store.View(func(s *projections.State) { reset, reboot = s.Boot.FactoryResetPending, s.Boot.RebootPending })
+	if reset {
+		d.log.Info().Msg("factory reset")
+		if err := d.platform.FactoryReset(ctx); err != nil {
+			d.log.Error().Err(err).Msg("factory reset failed; will retry")
+			return nil
+		}
+		if _, err := d.store.Append(ctx, event.FactoryResetDone{Defaults: settingsEvents(d.defaults)}); err != nil {
+			return fmt.Errorf("conductor: journal factory reset: %w", err)
+		}
+		d.j.PutMeta(metaNextBootReason, []byte(event.BootFactoryReset))
+		return &rebootRequest{reason: "factory reset"}
+	}
+	if reboot {
+		d.j.PutMeta(metaNextBootReason, []byte(event.BootReboot))
+		return &rebootRequest{reason: "Reboot RPC"}
+	}
+	return nil
+}
+
+// runSession runs one CWMP session. Only a journal failure is an error:
+// a failed session is journaled with its retry decision and the loop goes on.
+func (d *daemon) runSession(ctx context.Context, reasons []string) error {
+	var (
+		in       session.Input
+		settings projections.Settings
+		failures int
+		policy   session.RetryPolicy
+	)
+	host := d.model.Host.Read()
+	now := d.clock()
+	d.store.View(func(s *projections.State) {
+		id := d.identity()
+		in = session.Input{
+			DeviceID:       soap.DeviceIdStruct{Manufacturer: id.Manufacturer, OUI: id.OUI, ProductClass: id.ProductClass, SerialNumber: id.SerialNumber},
+			Events:         s.Pending.InformEvents(),
+			RetryCount:     s.Retry.Failures,
+			CurrentTime:    now,
+			Parameters:     d.model.InformParameters(s, host),
+			SessionTimeout: 60,
+		}
+		for _, tr := range s.Transfers.Owed() {
+			in.Transfers = append(in.Transfers, session.OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
+				CommandKey:   tr.Request.CommandKey,
+				FaultStruct:  soap.FaultStruct{FaultCode: soap.FaultCode(tr.FaultCode), FaultString: tr.FaultString},
+				StartTime:    tr.StartTime,
+				CompleteTime: tr.CompleteTime,
+			}})
+		}
+		settings = projections.Settings{}
+		for k, v := range s.Settings {
+			settings[k] = v
+		}
+		failures = s.Retry.Failures
+		policy.MinWait, policy.Multiplier = s.RetryPolicy()
+	})
+	d.log.Info().Strs("reasons", reasons).Msg("session needed")
+
+	cfg := transport.Config{
+		URL:      settings.Get(projections.SettingACSURL),
+		Username: settings.Get(projections.SettingUsername),
+		Password: settings.Get(projections.SettingPassword),
+		Logger:   d.log.With().Str("component", "transport").Logger(),
+	}
+	if p := settings.Get(projections.SettingCACertificate); p != "" {
+		cfg.CACertPEM, _ = os.ReadFile(p)
+	}
+	if p := settings.Get(projections.SettingClientCertificate); p != "" {
+		cfg.ClientCertPEM, _ = os.ReadFile(p)
+	}
+	driver := &session.Driver{
+		Journal:  d.store,
+		Handler:  d.handler(),
+		Log:      d.log.With().Str("component", "session").Logger(),
+		Clock:    d.clock,
+		Rand:     rand.New(rand.NewSource(now.UnixNano())),
+		Retry:    policy,
+		Failures: failures,
+	}
+	client, err := transport.New(cfg)
+	if err != nil {
+		// A configuration the transport refuses is a failed session the
+		// operator sees in last-session-error, not a crash.
+		msg := err.Error()
+		var te *transport.Error
+		if errors.As(err, &te) {
+			msg = te.UserMessage()
+		}
+		_, err := driver.Run(ctx, session.NewCore(in), failingPoster{msg})
+		return err
+	}
+	defer client.Close()
+	_, err = driver.Run(ctx, session.NewCore(in), client)
+	return err
+}
+
+// failingPoster fails every POST with a configuration message.
+type failingPoster struct{ msg string }
+
+func (f failingPoster) Post(context.Context, []byte, transport.Message) (int, []byte, error) {
+	return 0, nil, errors.New(f.msg)
+}
+
+func (d *daemon) handler() session.Handler {
+	return &datamodel.Handler{Model: d.model, Store: d.store, Watcher: d.watcher,
+		Log: d.log.With().Str("component", "datamodel").Logger(), Next: deviceRequests(d)}
+}
+
+// pollValues runs the value-change watcher and journals what it finds.
+func (d *daemon) pollValues(ctx context.Context) {
+	t := time.NewTicker(d.cfg.pollInterval)
+	defer t.Stop()
+	d.watcher.Poll() // the baseline
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		changes, active := d.watcher.Poll()
+		if len(changes) == 0 {
+			continue
+		}
+		if _, err := d.store.Append(ctx, event.ValueChanged{Changes: changes, Active: active}); err != nil {
+			d.log.Error().Err(err).Msg("value change not journaled")
+			continue
+		}
+		names := make([]string, len(changes))
+		for i, c := range changes {
+			names[i] = c.Name
+		}
+		d.log.Info().Strs("parameters", names).Bool("active", active).Msg("value change")
+	}
+}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/actions"
+	"github.com/cwmpd/cwmpd/cwmp/datamodel"
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// runConfig is cwmpd run's command line.
+type runConfig struct {
+	state        string
+	defaults     string
+	platform     string
+	logFormat    string
+	logLevel     string
+	crListen     string // connection-request listen address override (tests)
+	crHost       string // host published in ConnectionRequestURL
+	pollInterval time.Duration
+	stopWait     time.Duration
+	args         []string // the full command line, re-executed on reboot
+}
+
+// Meta keys in the journal's metadata space.
+const (
+	metaNextBootReason = "next-boot-reason"
+	metaDefaultsFile   = "defaults-file"
+	metaCRPath         = "connreq-path"
+)
+
+func cmdRun(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var c runConfig
+	fs.StringVar(&c.state, "state", defaultStateDir, "state directory (journal, control socket, simulated device)")
+	fs.StringVar(&c.defaults, "defaults", "", "factory-default settings file (key=value lines) for the first boot and resets")
+	fs.StringVar(&c.platform, "platform", "sim", "device platform: sim")
+	fs.StringVar(&c.logFormat, "log-format", "json", "json or console")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address (default: all addresses, connection-request-port)")
+	fs.StringVar(&c.crHost, "connreq-host", "", "host or address published in ConnectionRequestURL (default: the first non-loopback IPv4)")
+	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
+	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("run: unexpected argument %q", pos[0])
+	}
+	if c.platform != "sim" {
+		return usagef("run: --platform takes sim (the hooks platform arrives with the transfers work), not %q", c.platform)
+	}
+	if c.logFormat != "json" && c.logFormat != "console" {
+		return usagef("run: --log-format takes json or console, not %q", c.logFormat)
+	}
+	level, err := zerolog.ParseLevel(c.logLevel)
+	if err != nil {
+		return usagef("run: --log-level takes debug, info, warn or error, not %q", c.logLevel)
+	}
+	if c.pollInterval < 100*time.Millisecond {
+		return usagef("run: --poll-interval must be at least 100ms")
+	}
+	var defaults map[string]string
+	if c.defaults != "" {
+		if defaults, err = readDefaults(c.defaults); err != nil {
+			return usagef("run: defaults file %s: %v", c.defaults, err)
+		}
+	}
+	if err := os.MkdirAll(c.state, 0o700); err != nil {
+		return usagef("run: state dir %s: %v", c.state, err)
+	}
+	c.args = append([]string{os.Args[0], "run"}, args...)
+
+	var out io.Writer = stderr
+	if c.logFormat == "console" {
+		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000"}
+	}
+	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
+	return runDaemon(c, defaults, log)
+}
+
+// readDefaults parses a factory-default settings file: key=value lines with
+// the settings' names; blank lines and # comments are ignored.
+func readDefaults(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	var lines []string
+	for i, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if !strings.Contains(l, "=") {
+			return nil, fmt.Errorf("line %d: expected name=value", i+1)
+		}
+		lines = append(lines, l)
+	}
+	return projections.ParseAssignments(lines)
+}
+
+func settingsEvents(m map[string]string) []event.Setting {
+	var out []event.Setting
+	for _, name := range projections.SortedSettings(m) {
+		out = append(out, event.Setting{Name: name, Value: m[name]})
+	}
+	return out
+}
+
+func newBootID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// daemon is the running agent's wiring.
+type daemon struct {
+	cfg      runConfig
+	log      zerolog.Logger
+	j        *journal.Journal
+	store    *live.Store
+	platform actions.Platform
+	model    *datamodel.Model
+	watcher  *datamodel.Watcher
+	defaults map[string]string
+	clock    func() time.Time
+
+	crURL   string
+	crMu    sync.Mutex
+	kick    chan struct{} // wakes the conductor
+	stopped chan struct{}
+}
+
+func runDaemon(c runConfig, defaults map[string]string, log zerolog.Logger) error {
+	bootID := newBootID()
+	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID,
+		Logger: log.With().Str("component", "journal").Logger()})
+	if errors.Is(err, journal.ErrLocked) {
+		return usagef("run: %s is in use by another cwmpd", c.state)
+	}
+	if err != nil {
+		return fmt.Errorf("run: open journal: %w", err)
+	}
+	store, err := live.Open(j, live.Options{Logger: log})
+	if err != nil {
+		j.Close()
+		return fmt.Errorf("run: fold journal: %w", err)
+	}
+	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now,
+		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
+	d.platform = &actions.Sim{Dir: c.state, Args: c.args}
+	if c.defaults != "" {
+		if abs, err := filepath.Abs(c.defaults); err == nil {
+			j.PutMeta(metaDefaultsFile, []byte(abs))
+		}
+	}
+	return d.run()
+}
+
+func (d *daemon) run() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := d.boot(ctx); err != nil {
+		d.close()
+		return err
+	}
+	d.model = &datamodel.Model{Schema: datamodel.DefaultSchema(), Host: &datamodel.LinuxHost{},
+		Identity: d.identity, Runtime: func() datamodel.Runtime {
+			d.crMu.Lock()
+			defer d.crMu.Unlock()
+			return datamodel.Runtime{ConnectionRequestURL: d.crURL}
+		}}
+	d.watcher = &datamodel.Watcher{Model: d.model, Store: d.store}
+
+	var wg sync.WaitGroup
+	stopCR, err := d.startConnectionRequests(ctx)
+	if err != nil {
+		d.log.Error().Err(err).Msg("connection-request server not started; the ACS cannot ask for sessions")
+	}
+	stopCtl, err := d.startControl(ctx)
+	if err != nil {
+		d.close()
+		return fmt.Errorf("run: control socket: %w", err)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); d.pollValues(ctx) }()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	sessionCtx, stopSessions := context.WithCancel(context.Background())
+	defer stopSessions()
+	done := make(chan error, 1)
+	go func() { done <- d.conduct(ctx, sessionCtx) }()
+
+	var result error
+	select {
+	case sig := <-sigs:
+		d.log.Info().Str("signal", sig.String()).Dur("wait", d.cfg.stopWait).Msg("stopping: no new sessions; waiting for a running one")
+		cancel() // no new triggers or sessions
+		go func() {
+			select {
+			case <-sigs:
+				d.log.Warn().Msg("second signal: exiting at once")
+				os.Exit(1)
+			case <-d.stopped:
+			}
+		}()
+		select {
+		case result = <-done:
+		case <-time.After(d.cfg.stopWait):
+			d.log.Warn().Msg("session still running: interrupting it (journaled as failed)")
+			stopSessions()
+			result = <-done
+		}
+	case result = <-done:
+		cancel()
+	}
+	stopCR()
+	stopCtl()
+	wg.Wait()
+	var rb *rebootRequest
+	if errors.As(result, &rb) {
+		d.close()
+		d.log.Info().Str("reason", rb.reason).Msg("rebooting the simulated device (re-executing the daemon)")
+		if err := d.platform.Reboot(context.Background()); err != nil {
+			return fmt.Errorf("run: reboot: %w", err)
+		}
+		return nil
+	}
+	d.close()
+	close(d.stopped)
+	if result != nil && !errors.Is(result, context.Canceled) {
+		return result
+	}
+	d.log.Info().Msg("stopped")
+	return nil
+}
+
+func (d *daemon) close() {
+	d.store.Close()
+	if err := d.store.SnapshotNow(); err != nil {
+		d.log.Warn().Err(err).Msg("final snapshot not saved")
+	}
+	if err := d.j.Close(); err != nil {
+		d.log.Error().Err(err).Msg("journal close")
+	}
+}
+
+func (d *daemon) identity() datamodel.Identity {
+	id := d.platform.Identity()
+	return datamodel.Identity(id)
+}
+
+// boot journals this start: Booted (with the reason the previous run left),
+// and on the very first start the factory-default settings.
+func (d *daemon) boot(ctx context.Context) error {
+	first := d.j.LastSeq() == 0
+	reason := event.BootPowerOn
+	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
+		reason = string(b)
+	}
+	evs := []event.Event{event.Booted{Reason: reason, SoftwareVersion: d.platform.Identity().SoftwareVersion}}
+	if first && len(d.defaults) > 0 {
+		evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
+	}
+	if _, err := d.store.Append(ctx, evs...); err != nil {
+		return fmt.Errorf("run: journal boot: %w", err)
+	}
+	d.j.PutMeta(metaNextBootReason, nil)
+	var st projections.Status
+	var url string
+	d.store.View(func(s *projections.State) { st = s.Status(); url = s.Settings.Get(projections.SettingACSURL) })
+	ev := d.log.Info().Str("reason", reason).Bool("first_boot", first).Str("status", st.Status).Str("acs_url", url)
+	ev.Msg("cwmpd started")
+	if strings.HasPrefix(url, "http://") {
+		d.log.Warn().Str("acs_url", url).Msg("the ACS URL is plain http: sessions are not encrypted; use https in production")
+	}
+	return nil
+}
+
+// kickConductor wakes the conductor without blocking.
+func (d *daemon) kickConductor() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// describe is what print shows: every setting (secrets as "(set)") and the
+// read-only status.
+func describe(s *projections.State) controlResponse {
+	r := controlResponse{Settings: map[string]string{}, Status: s.Status()}
+	for _, spec := range projections.SettingSpecs {
+		v, ok := s.Settings[spec.Name]
+		if !ok {
+			v = spec.Default
+		}
+		if spec.Secret && v != "" {
+			v = "(set)"
+		}
+		r.Settings[spec.Name] = v
+	}
+	return r
+}
+
+func settingNamesOf(assign []string) []string {
+	out := make([]string, 0, len(assign))
+	for _, a := range assign {
+		name, _, _ := strings.Cut(a, "=")
+		out = append(out, name)
+	}
+	return out
+}
+
+// humanValue shows booleans as yes/no and intervals as durations, as the
+// seed's print does.
+func humanValue(name, v string) string {
+	switch name {
+	case projections.SettingEnabled, projections.SettingPeriodicInformEnabled:
+		if v == "true" {
+			return "yes"
+		}
+		if v == "false" {
+			return "no"
+		}
+	case projections.SettingPeriodicInformInterval:
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return shortDuration(time.Duration(n) * time.Second)
+		}
+	}
+	return v
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+func printResponse(w io.Writer, r controlResponse, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Settings map[string]string  `json:"settings"`
+			Status   projections.Status `json:"status"`
+		}{r.Settings, r.Status})
+	}
+	row := func(k, v string) { fmt.Fprintf(w, "%28s: %s\n", k, v) }
+	for _, spec := range projections.SettingSpecs {
+		row(spec.Name, humanValue(spec.Name, r.Settings[spec.Name]))
+	}
+	row("status", r.Status.Status)
+	row("last-session-error", r.Status.LastSessionError)
+	row("retry-count", strconv.Itoa(r.Status.RetryCount))
+	return nil
+}
+
+// callDaemon sends one request over the control socket; ok is false when
+// no daemon listens there.
+func callDaemon(state string, req controlRequest) (controlResponse, bool, error) {
+	c, err := net.DialTimeout("unix", controlPath(state), 2*time.Second)
+	if err != nil {
+		return controlResponse{}, false, nil
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(15 * time.Second))
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return controlResponse{}, true, err
+	}
+	var resp controlResponse
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return controlResponse{}, true, fmt.Errorf("control socket: %w", err)
+	}
+	if resp.Error != "" {
+		return resp, true, errors.New(resp.Error)
+	}
+	return resp, true, nil
+}
+
+// offline opens the journal directly (its directory lock makes that safe
+// when no daemon runs) and folds it.
+func offline(state string, write bool) (*journal.Journal, *live.Store, error) {
+	dir := filepath.Join(state, "journal")
+	if _, err := os.Stat(dir); err != nil && !write {
+		return nil, nil, usagef("no journal in %s (has cwmpd run there?)", state)
+	}
+	j, err := journal.Open(journal.Options{Dir: dir, ReadOnly: !write, BootID: "cli", Logger: zerolog.Nop()})
+	if errors.Is(err, journal.ErrLocked) {
+		return nil, nil, usagef("the journal in %s is locked by a running cwmpd, but its control socket does not answer", state)
+	}
+	if err != nil {
+		return nil, nil, usagef("journal %s: %v", dir, err)
+	}
+	s, err := live.Open(j, live.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		j.Close()
+		return nil, nil, usagef("journal %s: %v", dir, err)
+	}
+	return j, s, nil
+}
+
+func cmdPrint(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("print", flag.ContinueOnError)
+	state := fs.String("state", defaultStateDir, "state directory")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("print: unexpected argument %q", pos[0])
+	}
+	resp, ok, err := callDaemon(*state, controlRequest{Op: "print"})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		j, s, err := offline(*state, false)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		s.View(func(st *projections.State) { resp = describe(st) })
+		fmt.Fprintln(stderr, "cwmpd: no daemon running: read from the journal directly")
+	}
+	return printResponse(stdout, resp, *asJSON)
+}
+
+func cmdSet(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("set", flag.ContinueOnError)
+	state := fs.String("state", defaultStateDir, "state directory")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("set: expected name=value ... (settings: %s)", strings.Join(projections.SettingNames(), ", "))
+	}
+	// Validate before anything is contacted or written.
+	if _, err := projections.ParseAssignments(pos); err != nil {
+		return usagef("set: %v", err)
+	}
+	_, ok, err := callDaemon(*state, controlRequest{Op: "set", Assign: pos})
+	if err != nil {
+		return usagef("set: %v", err)
+	}
+	if ok {
+		fmt.Fprintf(stdout, "set %s\n", strings.Join(settingNamesOf(pos), ", "))
+		return nil
+	}
+	j, s, err := offline(*state, true)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if err := applySettings(context.Background(), s, pos); err != nil {
+		return usagef("set: %v", err)
+	}
+	fmt.Fprintf(stdout, "set %s (no daemon running: changed the journal directly)\n", strings.Join(settingNamesOf(pos), ", "))
+	return nil
+}
+
+func cmdReset(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("reset-tr069-config", flag.ContinueOnError)
+	state := fs.String("state", defaultStateDir, "state directory")
+	defaultsFile := fs.String("defaults", "", "factory-default settings file (default: the one cwmpd run was given)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("reset-tr069-config: unexpected argument %q", pos[0])
+	}
+	_, ok, err := callDaemon(*state, controlRequest{Op: "reset"})
+	if err != nil {
+		return err
+	}
+	if ok {
+		fmt.Fprintln(stdout, "tr069 client configuration and state reset; the next session is a BOOTSTRAP")
+		return nil
+	}
+	j, s, err := offline(*state, true)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	path := *defaultsFile
+	if path == "" {
+		if b, ok, _ := j.GetMeta(metaDefaultsFile); ok {
+			path = string(b)
+		}
+	}
+	var defaults map[string]string
+	if path != "" {
+		if defaults, err = readDefaults(path); err != nil {
+			return usagef("reset-tr069-config: defaults file %s: %v", path, err)
+		}
+	}
+	if _, err := s.Append(context.Background(), event.SettingsReset{Defaults: settingsEvents(defaults)}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "tr069 client configuration and state reset (no daemon running: changed the journal directly); the next session is a BOOTSTRAP")
+	return nil
+}
