@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/rs/zerolog"
 
@@ -16,6 +17,10 @@ import (
 // openForReading opens a state dir's journal read-only, with a one-line
 // error an operator can act on.
 func openForReading(dir string) (*journal.Journal, error) {
+	// A state dir holds its journal in journal/; a bare journal dir works too.
+	if st, err := os.Stat(filepath.Join(dir, "journal")); err == nil && st.IsDir() {
+		dir = filepath.Join(dir, "journal")
+	}
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, usagef("state dir %s: %v", dir, errors.Unwrap(err))

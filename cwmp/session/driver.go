@@ -70,8 +70,11 @@ type Outcome struct {
 // itself fails (nothing else is safe to do then); a failed session is an
 // Outcome with Failure set, already journaled with its retry decision.
 func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error) {
+	// The journal outlives a cancelled session: an interrupted session is
+	// still journaled as failed, so ctx only stops the exchanges.
+	jctx := context.WithoutCancel(ctx)
 	step := core.Start()
-	recs, err := d.Journal.Append(ctx, step.Journal...)
+	recs, err := d.Journal.Append(jctx, step.Journal...)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("session: journal SessionStarted: %w", err)
 	}
@@ -82,7 +85,7 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 
 	for {
 		if len(step.Journal) > 0 {
-			if _, err := d.Journal.Append(ctx, step.Journal...); err != nil {
+			if _, err := d.Journal.Append(jctx, step.Journal...); err != nil {
 				return Outcome{}, fmt.Errorf("session %d: journal: %w", core.ID(), err)
 			}
 		}
@@ -94,7 +97,7 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 				return out, nil
 			}
 			failed := d.failure(core.ID(), step.Failed.Message)
-			if _, err := d.Journal.Append(ctx, failed); err != nil {
+			if _, err := d.Journal.Append(jctx, failed); err != nil {
 				return Outcome{}, fmt.Errorf("session %d: journal failure: %w", core.ID(), err)
 			}
 			out.Failed = &failed
@@ -103,7 +106,7 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 			return out, nil
 		case step.Request != nil:
 			method := step.Request.MethodName()
-			resp := d.Handler.Handle(ctx, step.Request)
+			resp := d.Handler.Handle(jctx, step.Request)
 			ev := log.Info().Str("rpc", method)
 			if f, ok := resp.(*soap.Fault); ok && f.Detail != nil {
 				ev = log.Warn().Str("rpc", method).Int("fault", int(f.Detail.FaultCode)).Str("fault_string", f.Detail.FaultString)
