@@ -136,6 +136,9 @@ func (d *Driver) post(ctx context.Context, core *Core, p Poster, s *Send) Step {
 		}
 	}
 	status, reply, err := p.Post(ctx, body, kind)
+	if err != nil && ctx.Err() != nil {
+		return core.TransportFailed("session interrupted: agent stopping", false, err)
+	}
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) {
@@ -143,9 +146,6 @@ func (d *Driver) post(ctx context.Context, core *Core, p Poster, s *Send) Step {
 				return core.Received(status, reply)
 			}
 			return core.TransportFailed(te.UserMessage(), te.Kind == transport.KindTimeout, err)
-		}
-		if ctx.Err() != nil {
-			return core.TransportFailed("session interrupted: agent stopping", false, err)
 		}
 		return core.TransportFailed(err.Error(), false, err)
 	}
