@@ -122,7 +122,8 @@ type Config struct {
 	// CookieOptional lets POSTs after the Inform find their session by
 	// connection alone; by default they must carry the session cookie.
 	CookieOptional bool
-	// UseCWMPVersion, when set, is sent in every InformResponse.
+	// UseCWMPVersion, when set, is sent in the InformResponse to every CPE
+	// that announced SupportedCWMPVersions (D§5).
 	UseCWMPVersion string
 	// Faults applies to every session that has no queued plan (PushFaults).
 	Faults FaultPlan

@@ -46,7 +46,8 @@
 //
 //   - POST Inform → InformResponse with MaxEnvelopes 1, the Inform's
 //     cwmp:ID echoed, in the Inform's namespace version, with
-//     UseCWMPVersion when Config.UseCWMPVersion is set.
+//     UseCWMPVersion when Config.UseCWMPVersion is set and the Inform
+//     announced SupportedCWMPVersions (the header is mustUnderstand="1").
 //   - TransferComplete, AutonomousTransferComplete, GetRPCMethods and
 //     RequestDownload from the CPE get their responses (transfers are
 //     recorded on the device).
@@ -79,9 +80,10 @@
 // When xmllint is on PATH and the schemas are found, every CPE body is
 // also validated with xmllint against the BBF schema of the session's
 // version: cwmp-1-0/1-1 by namespace; within the shared cwmp-1-2
-// namespace, Config.UseCWMPVersion, else the highest version the Inform's
-// SupportedCWMPVersions lists, else 1.3 if it sent SessionTimeout, else
-// 1.2. The BBF directory is Config.BBFDir, else $CWMP_BBF_DIR, else
+// namespace the UseCWMPVersion sent, else the highest version the
+// Inform's SupportedCWMPVersions lists, else 1.3 if it sent
+// SessionTimeout, else 1.2. The Inform itself is checked against the
+// CPE's own version (it is sent before any negotiation). The BBF directory is Config.BBFDir, else $CWMP_BBF_DIR, else
 // ../shared/bbf from the repository root; the SOAP envelope/encoding
 // schemas are cwmp/soap's testdata/xsd (referenced by path, as
 // cwmp/soap's conformance test does, through an XML catalog and

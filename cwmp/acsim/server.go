@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"sort"
@@ -140,7 +141,8 @@ func (s *Server) Start() error {
 		Handler:           http.HandlerFunc(s.serveCWMP),
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnContext:       s.connContext,
-		ErrorLog:          nil,
+		// TLS handshake failures and the like go to our logger.
+		ErrorLog: stdlog.New(s.log, "", 0),
 	}
 	s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 30 * time.Second}
 	s.filesSrv = &http.Server{Handler: http.HandlerFunc(s.serveFiles), ReadHeaderTimeout: 30 * time.Second}

@@ -60,6 +60,8 @@ type exchange struct {
 	schema  []string // xmllint complaints
 	in      Entry
 	version soap.Version // for a fault before the Inform fixed the version
+	plan    FaultPlan    // the session's plan and this post's number,
+	idx     int          // copied under the lock
 }
 
 func (s *Server) serveCWMP(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +104,7 @@ func (s *Server) serveCWMP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	plan, idx := x.sess.plan, x.posts()
+	plan, idx := x.plan, x.idx
 	if plan.Delay > 0 && (plan.DelayAt == 0 || plan.DelayAt == idx) {
 		x.in.Notes = append(x.in.Notes, "answer delayed "+time.Duration(plan.Delay).String()+" by fault plan")
 		t := time.NewTimer(time.Duration(plan.Delay))
@@ -129,13 +131,6 @@ func (s *Server) serveCWMP(w http.ResponseWriter, r *http.Request) {
 	rep = s.handleLocked(x)
 	s.mu.Unlock()
 	s.write(w, rep)
-}
-
-func (x *exchange) posts() int {
-	if x.sess == nil {
-		return 0
-	}
-	return x.sess.posts
 }
 
 // finish records an exchange outside any session and writes its reply.
@@ -194,6 +189,7 @@ func (s *Server) beginLocked(x *exchange) (rep reply, done bool) {
 	idx := ss.posts
 	x.in.Session, x.in.Device = ss.id, ss.device
 	plan := ss.plan
+	x.plan, x.idx = plan, idx
 	if cookieErr != "" {
 		rep = s.violationLocked(x, cookieErr, soap.FaultACSInvalidArguments)
 		return rep, true
@@ -232,7 +228,8 @@ func standardNamespace(env *soap.Envelope) bool {
 }
 
 // schemaVersion picks the schema for x's body: the session's negotiated
-// version, or for the Inform the one it would negotiate.
+// version; for the Inform, which is sent before any negotiation, the
+// CPE's own version as its headers declare it.
 func (s *Server) schemaVersion(x *exchange) soap.Version {
 	s.mu.Lock()
 	spoken := x.sess.spoken
@@ -240,20 +237,16 @@ func (s *Server) schemaVersion(x *exchange) soap.Version {
 	if spoken != 0 {
 		return spoken
 	}
-	return s.negotiate(x.env)
+	return cpeVersion(x.env)
 }
 
-// negotiate returns the version a session opened by env speaks (D§5): the
-// namespace's for 1.0/1.1; within the shared 1.2 namespace, UseCWMPVersion
-// when configured, else the highest version the CPE lists, else 1.3 when
-// it sent SessionTimeout (1.3's addition), else 1.2.
-func (s *Server) negotiate(env *soap.Envelope) soap.Version {
+// cpeVersion is the highest version env's sender speaks (D§5): the
+// namespace's for 1.0/1.1; within the shared 1.2 namespace the highest
+// SupportedCWMPVersions entry, else 1.3 when it sent SessionTimeout (1.3's
+// addition), else 1.2.
+func cpeVersion(env *soap.Envelope) soap.Version {
 	if env.Version != soap.V1_2 {
 		return env.Version
-	}
-	if s.cfg.UseCWMPVersion != "" {
-		v, _ := soap.ParseVersion(s.cfg.UseCWMPVersion)
-		return v
 	}
 	best := soap.Version(0)
 	for _, p := range strings.Split(env.Header.SupportedCWMPVersions, ",") {
@@ -268,6 +261,24 @@ func (s *Server) negotiate(env *soap.Envelope) soap.Version {
 		return soap.V1_3
 	}
 	return soap.V1_2
+}
+
+// useVersion reports whether the InformResponse to env carries
+// UseCWMPVersion: only to a CPE that announced SupportedCWMPVersions,
+// since the header is mustUnderstand="1" and an older CPE would have to
+// fault it.
+func (s *Server) useVersion(env *soap.Envelope) bool {
+	return s.cfg.UseCWMPVersion != "" && env.Version == soap.V1_2 && env.Header.SupportedCWMPVersions != ""
+}
+
+// negotiate returns the version a session opened by env speaks after the
+// InformResponse: the UseCWMPVersion sent, else the CPE's own.
+func (s *Server) negotiate(env *soap.Envelope) soap.Version {
+	if s.useVersion(env) {
+		v, _ := soap.ParseVersion(s.cfg.UseCWMPVersion)
+		return v
+	}
+	return cpeVersion(env)
 }
 
 // failLocked ends an open session as failed.
@@ -473,7 +484,10 @@ func (s *Server) informLocked(x *exchange, inf *soap.Inform) reply {
 	ss.cookie = randomToken()
 	s.byCookie[ss.cookie] = ss
 	ss.hold = ss.plan.HoldRequests
-	h := soap.Header{ID: env.Header.ID, HoldRequests: ss.hold, UseCWMPVersion: s.cfg.UseCWMPVersion}
+	h := soap.Header{ID: env.Header.ID, HoldRequests: ss.hold}
+	if s.useVersion(env) {
+		h.UseCWMPVersion = s.cfg.UseCWMPVersion
+	}
 	cookie := &http.Cookie{Name: cookieName, Value: ss.cookie, Path: "/", HttpOnly: true}
 	return s.envelopeLocked(x, http.StatusOK, &soap.Envelope{Version: ss.version, Header: h, Body: &soap.InformResponse{MaxEnvelopes: 1}}, []*http.Cookie{cookie})
 }

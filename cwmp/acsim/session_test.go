@@ -186,8 +186,8 @@ func TestVersionNegotiation(t *testing.T) {
 	old := newCPE(t, s.URL())
 	old.id.SerialNumber = "OLD"
 	status, env = old.send(&soap.Envelope{Version: soap.V1_0, Header: soap.Header{ID: "inform-1"}, Body: old.informMsg("1 BOOT")})
-	if status != http.StatusOK || env.Version != soap.V1_0 {
-		t.Fatalf("1.0 CPE: status %d version %v", status, env.Version)
+	if status != http.StatusOK || env.Version != soap.V1_0 || env.Header.UseCWMPVersion != "" {
+		t.Fatalf("1.0 CPE: status %d version %v header %+v", status, env.Version, env.Header)
 	}
 }
 
@@ -234,5 +234,52 @@ func TestFaultPlans(t *testing.T) {
 	}
 	if d, _ := s.Device(cpe.key()); d.Sessions != 1 || d.Informs != 3 {
 		t.Fatalf("device %+v: want 1 completed session out of 3 Informs seen", d)
+	}
+}
+
+// TestSchemaFollowsVersion: Notification 4 (passive lightweight) is
+// allowed from cwmp-1-2.xsd on, cwmp-1-0.xsd allows 0..2. The codec takes
+// 0..6, so only the schema picked by the session's version can tell.
+func TestSchemaFollowsVersion(t *testing.T) {
+	s := startServer(t, Config{UseCWMPVersion: "1.2"})
+	if !s.SchemaValidation() {
+		t.Skip("xmllint or the BBF schemas are missing")
+	}
+	gpa := &soap.GetParameterAttributesResponse{ParameterList: []soap.ParameterAttributeStruct{
+		{Name: "Device.DeviceInfo.SoftwareVersion", Notification: 4, AccessList: []string{"Subscriber"}}}}
+	for _, tc := range []struct {
+		name    string
+		version soap.Version
+		ok      bool
+	}{{"1.2", soap.V1_2, true}, {"1.0", soap.V1_0, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cpe := newCPE(t, s.URL())
+			cpe.id.SerialNumber = "V" + tc.name
+			if _, err := s.Enqueue(cpe.key(), &soap.GetParameterAttributes{ParameterNames: []string{"Device.DeviceInfo.SoftwareVersion"}}); err != nil {
+				t.Fatal(err)
+			}
+			// SessionTimeout is a 1.3 header: the Inform is checked against
+			// the CPE's version, not the 1.2 the ACS then asks for.
+			h := soap.Header{ID: "inform-1"}
+			if tc.version == soap.V1_2 {
+				h.SessionTimeout = 30
+			}
+			status, _ := cpe.send(&soap.Envelope{Version: tc.version, Header: h, Body: cpe.informMsg("2 PERIODIC")})
+			if status != http.StatusOK {
+				t.Fatalf("Inform: %d %v", status, lastErrors(s))
+			}
+			_, req := cpe.empty()
+			status, env := cpe.respond(req, gpa)
+			if tc.ok {
+				if status != http.StatusNoContent {
+					t.Fatalf("1.2 session refused Notification 4: %d %v", status, lastErrors(s))
+				}
+				return
+			}
+			wantFault(t, status, env, soap.FaultACSInvalidArguments)
+			if !containsAny(lastErrors(s), "schema cwmp-1-0.xsd") {
+				t.Fatalf("errors %v", lastErrors(s))
+			}
+		})
 	}
 }
