@@ -85,8 +85,8 @@ func Range(n int, m, k uint32) (lo, hi time.Duration) {
 }
 
 // Wait returns the wait before retry n, drawn uniformly from Range(n, m, k)
-// using rnd only, so that the same seed yields the same wait on replay.
-// The caller journals the result.
+// using rnd only (it must not be nil), so that the same seed yields the
+// same wait on replay. The caller journals the result.
 func Wait(n int, minWait uint32, multiplier uint32, rnd *rand.Rand) time.Duration {
 	lo, hi := Range(n, minWait, multiplier)
 	return lo + time.Duration(rnd.Float64()*float64(hi-lo))

@@ -339,28 +339,29 @@ func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, 
 		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 	}
 	defer resp.Body.Close()
-	log := c.log.Debug().Str("url", c.url.Redacted()).Stringer("kind", kind).
-		Int("sent", len(body)).Int("status", resp.StatusCode)
 
+	var respBody []byte
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusMovedPermanently, http.StatusFound,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		// Only the headers matter; drain so the connection is reused.
 		if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit)); err != nil {
 			return resp.StatusCode, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 		}
-		log.Dur("took", time.Since(start)).Msg("acs exchange")
-		return resp.StatusCode, nil, resp, nil
+	default:
+		respBody, err = io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+		if err != nil {
+			return resp.StatusCode, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
+		}
+		if int64(len(respBody)) > c.cfg.MaxBodyBytes {
+			e := newError(KindBody, nil, "ACS response larger than %d bytes", c.cfg.MaxBodyBytes)
+			e.Status = resp.StatusCode
+			return resp.StatusCode, nil, nil, e
+		}
 	}
-	respBody, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
-	if err != nil {
-		return resp.StatusCode, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
-	}
-	if int64(len(respBody)) > c.cfg.MaxBodyBytes {
-		e := newError(KindBody, nil, "ACS response larger than %d bytes", c.cfg.MaxBodyBytes)
-		e.Status = resp.StatusCode
-		return resp.StatusCode, nil, nil, e
-	}
-	log.Int("received", len(respBody)).Dur("took", time.Since(start)).Msg("acs exchange")
+	c.log.Debug().Str("url", c.url.Redacted()).Stringer("kind", kind).Int("sent", len(body)).
+		Int("status", resp.StatusCode).Int("received", len(respBody)).Dur("took", time.Since(start)).
+		Msg("acs exchange")
 	return resp.StatusCode, respBody, resp, nil
 }
 

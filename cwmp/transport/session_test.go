@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/cwmpd/cwmpd/cwmp/digest"
 )
 
 func TestCookiesKeptForTheSessionOnly(t *testing.T) {
@@ -136,5 +138,63 @@ func TestRedirectDoesNotCarryCredentialsToAnotherOrigin(t *testing.T) {
 	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.pem})
 	if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWholeSessionShape runs the D§2.1 sequence against a TLS ACS that wants
+// Digest (MD5-sess) and a session cookie, and checks it all rides one
+// connection with one challenge.
+func TestWholeSessionShape(t *testing.T) {
+	v, err := digest.NewVerifier(digest.VerifierConfig{Realm: "acs", Algorithm: digest.MD5Sess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var challenges atomic.Int32
+	var step atomic.Int32
+	script := []struct{ in, out string }{
+		{"<Inform/>", "<InformResponse/>"},
+		{"", "<GetParameterValues/>"},
+		{"<GetParameterValuesResponse/>", ""},
+	}
+	ca := newCA(t, "ca")
+	srv := tlsACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := v.Verify(r.Method, r.RequestURI, r.Header.Get("Authorization"), "cpe", "pw"); err != nil {
+			challenges.Add(1)
+			w.Header().Set("WWW-Authenticate", v.Challenge(false))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		i := int(step.Add(1)) - 1
+		if i == 0 {
+			http.SetCookie(w, &http.Cookie{Name: "acs-session", Value: "42"})
+		} else if ck, err := r.Cookie("acs-session"); err != nil || ck.Value != "42" {
+			http.Error(w, "lost session", http.StatusForbidden)
+			return
+		}
+		if i >= len(script) || string(body) != script[i].in {
+			http.Error(w, fmt.Sprintf("step %d: unexpected %q", i, body), http.StatusBadRequest)
+			return
+		}
+		if script[i].out == "" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		io.WriteString(w, script[i].out)
+	}), ca)
+
+	c := newClient(t, Config{URL: srv.URL + "/cwmp", Username: "cpe", Password: "pw", CACertPEM: ca.pem})
+	ctx := context.Background()
+	for i, m := range []Message{Request, Empty, Response} {
+		status, body, err := c.Post(ctx, []byte(script[i].in), m)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if string(body) != script[i].out || (script[i].out == "") != (status == http.StatusNoContent) {
+			t.Fatalf("step %d: %d %q, want %q", i, status, body, script[i].out)
+		}
+	}
+	if challenges.Load() != 1 || srv.conns.Load() != 1 {
+		t.Errorf("%d challenges over %d connections, want 1 and 1", challenges.Load(), srv.conns.Load())
 	}
 }
