@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/datamodel"
+	"github.com/cwmpd/cwmpd/cwmp/requests"
 	"github.com/cwmpd/cwmpd/cwmp/session"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 	"github.com/cwmpd/cwmpd/cwmp/transport"
@@ -177,9 +178,16 @@ func (f failingPoster) Post(context.Context, []byte, transport.Message) (int, []
 	return 0, nil, errors.New(f.msg)
 }
 
+// handler chains the ACS request handlers: the parameter RPCs, then the
+// device and transfer RPCs; anything else gets fault 9000.
 func (d *daemon) handler() session.Handler {
-	return &datamodel.Handler{Model: d.model, Store: d.store, Watcher: d.watcher,
-		Log: d.log.With().Str("component", "datamodel").Logger(), Next: deviceRequests(d)}
+	if d.rpc == nil {
+		dev := &requests.Handler{Store: d.store, Now: d.clock, OUI: d.identity().OUI,
+			Log: d.log.With().Str("component", "requests").Logger()}
+		d.rpc = &datamodel.Handler{Model: d.model, Store: d.store, Watcher: d.watcher, Methods: requests.Methods(),
+			Log: d.log.With().Str("component", "datamodel").Logger(), Next: dev}
+	}
+	return d.rpc
 }
 
 // pollValues runs the value-change watcher and journals what it finds.

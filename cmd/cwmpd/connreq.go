@@ -1,7 +1,124 @@
 package main
 
-import "context"
+import (
+	"context"
+	"net"
+	"sync/atomic"
 
+	"github.com/cwmpd/cwmpd/cwmp/connreq"
+	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
+)
+
+// startConnectionRequests runs the connection-request server. Its secret
+// path is drawn once and kept in the journal's metadata, so
+// ConnectionRequestURL survives restarts.
+//
+// What is journaled: accepted requests (they raise "6 CONNECTION REQUEST";
+// several before the session starts still make one session, the event
+// being single) and refused credentials, with the remote address. The
+// first, credential-less leg of the Digest handshake and rate-limited
+// requests are only counted in the log: journaling each of a flood would
+// wear the flash for nothing.
 func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
-	return func() {}, nil
+	path := ""
+	if b, ok, _ := d.j.GetMeta(metaCRPath); ok && connreq.ValidPath(string(b)) == nil {
+		path = string(b)
+	} else {
+		p, err := connreq.NewPath(nil)
+		if err != nil {
+			return func() {}, err
+		}
+		if err := d.j.PutMeta(metaCRPath, []byte(p)); err != nil {
+			return func() {}, err
+		}
+		path = p
+	}
+	var port string
+	d.store.View(func(s *projections.State) {
+		port = s.Settings.Get(projections.SettingConnectionRequestPort)
+	})
+	if port == "" {
+		port = "7547"
+	}
+	addr := d.cfg.crListen
+	if addr == "" {
+		addr = ":" + port
+	}
+	var limited atomic.Int64
+	srv, err := connreq.New(connreq.Config{
+		Addr: addr,
+		Path: path,
+		Credentials: func() (string, string) {
+			var u, p string
+			d.store.View(func(s *projections.State) {
+				u = s.Settings.Get(projections.SettingConnectionRequestUsername)
+				p = s.Settings.Get(projections.SettingConnectionRequestPassword)
+			})
+			return u, p
+		},
+		OnRequest: func(a connreq.Attempt) {
+			switch a.Reason {
+			case connreq.ReasonChallenge:
+				return
+			case connreq.ReasonRateLimited:
+				if n := limited.Add(1); n == 1 || n%100 == 0 {
+					d.log.Warn().Int64("refused", n).Str("remote", a.Remote).Msg("connection requests rate-limited (503)")
+				}
+				return
+			}
+			if _, err := d.store.Append(ctx, event.ConnectionRequestReceived{Remote: a.Remote, Accepted: a.Accepted, Reason: reasonUnlessAccepted(a)}); err != nil {
+				d.log.Error().Err(err).Msg("connection request not journaled")
+				return
+			}
+			if a.Accepted {
+				d.log.Info().Str("remote", a.Remote).Msg("connection request accepted")
+				d.kickConductor()
+			} else {
+				d.log.Warn().Str("remote", a.Remote).Str("reason", a.Reason).Msg("connection request refused")
+			}
+		},
+		Logger: d.log.With().Str("component", "connreq").Logger(),
+	})
+	if err != nil {
+		return func() {}, err
+	}
+	if err := srv.Start(); err != nil {
+		return func() {}, err
+	}
+	host := d.cfg.crHost
+	if host == "" {
+		host = firstIPv4()
+	}
+	d.crMu.Lock()
+	d.crURL = srv.URL(host)
+	d.crMu.Unlock()
+	return func() { srv.Close() }, nil
+}
+
+func reasonUnlessAccepted(a connreq.Attempt) string {
+	if a.Accepted {
+		return ""
+	}
+	return a.Reason
+}
+
+// firstIPv4 is the address published when none is configured: the first
+// non-loopback IPv4, else loopback.
+func firstIPv4() string {
+	ifs, err := net.Interfaces()
+	if err == nil {
+		for _, ifc := range ifs {
+			if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+				continue
+			}
+			addrs, _ := ifc.Addrs()
+			for _, a := range addrs {
+				if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+					return ipn.IP.String()
+				}
+			}
+		}
+	}
+	return "127.0.0.1"
 }

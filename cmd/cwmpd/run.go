@@ -145,6 +145,7 @@ type daemon struct {
 	defaults map[string]string
 	clock    func() time.Time
 
+	rpc     *datamodel.Handler
 	crURL   string
 	crMu    sync.Mutex
 	kick    chan struct{} // wakes the conductor
