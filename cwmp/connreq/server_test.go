@@ -346,3 +346,31 @@ func sorted(s ...string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// A callback that blocks must not hold back the 200 (D§13.1: answer first,
+// then start the session).
+func TestAnswerDoesNotWaitForCallback(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	p, _ := NewPath(nil)
+	s, err := New(Config{
+		Addr: "127.0.0.1:0", Path: p, Burst: 100, Interval: time.Millisecond,
+		Credentials: func() (string, string) { return "acs", "pw" },
+		OnRequest: func(a Attempt) {
+			if a.Accepted {
+				<-release
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	client := &http.Client{Timeout: 3 * time.Second}
+	if resp := handshake(t, client, s.URL("127.0.0.1"), "acs", "pw"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200 while the callback is still blocked", resp.StatusCode)
+	}
+}

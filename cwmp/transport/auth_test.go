@@ -24,6 +24,9 @@ type digestACS struct {
 	ok         atomic.Int32
 	// staleOnce makes the first authenticated request fail as stale.
 	staleOnce atomic.Bool
+	// forgetAfter makes the server drop the session's nonce (a fresh,
+	// non-stale challenge) once that many requests have succeeded.
+	forgetAfter atomic.Int32
 }
 
 func (d *digestACS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +34,10 @@ func (d *digestACS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := d.v.Verify(r.Method, r.RequestURI, r.Header.Get("Authorization"), d.user, d.pass)
 	if err == nil && d.staleOnce.CompareAndSwap(true, false) {
 		err = digest.ErrStale
+	}
+	if err == nil && d.forgetAfter.Load() > 0 && d.ok.Load() == d.forgetAfter.Load() {
+		d.forgetAfter.Store(0)
+		err = digest.ErrBadCredentials
 	}
 	if err != nil {
 		d.challenges.Add(1)
@@ -253,5 +260,23 @@ func TestPasswordNeverLoggedOrReturned(t *testing.T) {
 	if strings.Contains(logs.String(), pw) || strings.Contains(logs.String(), basic) ||
 		bytes.Contains([]byte(logs.String()), []byte("Authorization")) {
 		t.Errorf("log output carries credentials:\n%s", logs.String())
+	}
+}
+
+// The ACS may drop the session's nonce between POSTs; the pre-emptive
+// answer then draws a new challenge, which is answered once.
+func TestDigestNewChallengeMidSession(t *testing.T) {
+	v, _ := digest.NewVerifier(digest.VerifierConfig{})
+	d := &digestACS{t: t, v: v, user: "u", pass: "p"}
+	d.forgetAfter.Store(2)
+	srv := newACS(t, d, nil)
+	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p"})
+	for i := range 4 {
+		if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
+			t.Fatalf("POST %d: %v", i, err)
+		}
+	}
+	if n := d.challenges.Load(); n != 2 {
+		t.Errorf("%d challenges, want 2", n)
 	}
 }
