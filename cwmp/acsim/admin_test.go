@@ -54,8 +54,14 @@ func TestAdminAPI(t *testing.T) {
 	// A shell script would block on /wait while the CPE runs.
 	waited := make(chan int)
 	go func() {
-		st, _ := adminDo(t, "GET", s.AdminURL()+"/wait?sessions=1&timeout=10s&device="+cpe.key(), "")
-		waited <- st
+		// Not adminDo: t.Fatal must not run outside the test goroutine.
+		resp, err := http.Get(s.AdminURL() + "/wait?sessions=1&timeout=10s&device=" + cpe.key())
+		if err != nil {
+			waited <- 0
+			return
+		}
+		resp.Body.Close()
+		waited <- resp.StatusCode
 	}()
 
 	cpe.inform("1 BOOT")

@@ -138,8 +138,9 @@
 //	{"method":"GetAllQueuedTransfers"}
 //	{"method":"CancelTransfer","args":{"CommandKey":"fw-1"}}
 //
-// Download's SuccessURL/FailureURL are omitted unless given (cwmp/soap
-// writes them as empty elements).
+// Arguments left out take their zero value and are still sent: e.g.
+// Download's SuccessURL/FailureURL go out as empty elements, as the schema
+// requires them.
 //
 // # Scenario file
 //
