@@ -139,7 +139,7 @@ type Config struct {
 	FilesDir   string // served besides files added with AddFile
 	FileAuth   Auth
 	UploadDir  string // uploads are also written here when set
-	MaxEntries int    // transcript length kept, default 10000
+	MaxEntries int    // newest transcript entries kept (up to a tenth more between trims), default 10000
 
 	Logger zerolog.Logger // zero value logs nothing
 }

@@ -367,7 +367,9 @@ func (s *Server) recordLocked(e Entry) {
 		e.Time = time.Now().UTC()
 	}
 	s.entries = append(s.entries, e)
-	if over := len(s.entries) - s.cfg.MaxEntries; over > 0 {
+	// Trim in steps of a tenth so a full transcript is not copied on
+	// every record.
+	if over := len(s.entries) - s.cfg.MaxEntries; over > s.cfg.MaxEntries/10 {
 		s.entries = append(s.entries[:0:0], s.entries[over:]...)
 	}
 	ev := s.log.Debug()
@@ -496,7 +498,7 @@ func (a *authenticator) check(w http.ResponseWriter, r *http.Request) (reason st
 			return "stale nonce", false
 		}
 		// err never holds the password (cwmp/digest promises that).
-		return "digest: " + err.Error(), true
+		return err.Error(), true
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+a.realm+`"`)
 	w.WriteHeader(http.StatusUnauthorized)
