@@ -59,7 +59,6 @@ type exchange struct {
 	derr    error
 	schema  []string // xmllint complaints
 	in      Entry
-	version soap.Version // for a fault before the Inform fixed the version
 	plan    FaultPlan    // the session's plan and this post's number,
 	idx     int          // copied under the lock
 }
@@ -305,14 +304,13 @@ func (s *Server) violationLocked(x *exchange, msg string, code soap.FaultCode) r
 // faultLocked records x.in and answers f in HTTP 500, as SOAP 1.1 §6.2
 // wants for a fault.
 func (s *Server) faultLocked(x *exchange, f *soap.Fault) reply {
-	v := x.version
+	// The session's version once the Inform fixed it, else the
+	// envelope's own, else 1.2.
+	v := soap.V1_2
 	if x.sess != nil && x.sess.version != 0 {
 		v = x.sess.version
 	} else if x.env != nil && standardNamespace(x.env) {
 		v = x.env.Version
-	}
-	if v == 0 {
-		v = soap.V1_2
 	}
 	id := ""
 	if x.env != nil {
