@@ -51,16 +51,16 @@ type reply struct {
 
 // exchange carries one CPE POST through the handler.
 type exchange struct {
-	r       *http.Request
-	cs      *connState
-	sess    *session
-	body    []byte
-	env     *soap.Envelope
-	derr    error
-	schema  []string // xmllint complaints
-	in      Entry
-	plan    FaultPlan    // the session's plan and this post's number,
-	idx     int          // copied under the lock
+	r      *http.Request
+	cs     *connState
+	sess   *session
+	body   []byte
+	env    *soap.Envelope
+	derr   error
+	schema []string // xmllint complaints
+	in     Entry
+	plan   FaultPlan // the session's plan and this post's number,
+	idx    int       // copied under the lock
 }
 
 func (s *Server) serveCWMP(w http.ResponseWriter, r *http.Request) {
