@@ -143,8 +143,8 @@ func fault(code soap.FaultCode, format string, args ...any) *soap.Fault {
 // not cancelled with ctx, so its outcome is always known (see doc.go).
 func (h *Handler) journal(ctx context.Context, rpc string, evs ...event.Event) ([]journal.Record, *soap.Fault) {
 	if err := ctx.Err(); err != nil {
-		h.Log.Warn().Err(err).Str("rpc", rpc).Msg("request arrived after its session ended; refused")
-		return nil, fault(soap.FaultInternalError, "session ended before %s could be recorded", rpc)
+		h.Log.Warn().Err(err).Str("rpc", rpc).Msg("request context done before the intent was recorded; refused")
+		return nil, fault(soap.FaultInternalError, "session ended before %s was recorded", rpc)
 	}
 	recs, err := h.Store.Append(context.WithoutCancel(ctx), evs...)
 	if err != nil {
