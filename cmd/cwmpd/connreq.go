@@ -16,9 +16,10 @@ import (
 //
 // What is journaled: accepted requests (they raise "6 CONNECTION REQUEST";
 // several before the session starts still make one session, the event
-// being single) and refused credentials, with the remote address. The
-// first, credential-less leg of the Digest handshake and rate-limited
-// requests are only counted in the log: journaling each of a flood would
+// being single) and refused credentials, with the remote address — both
+// rate-limited by the server. The credential-less first leg of the Digest
+// handshake, stale nonces, rate-limited requests, wrong paths and wrong
+// methods are only counted in the log: journaling each of a flood would
 // wear the flash for nothing.
 func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	path := ""
@@ -45,7 +46,7 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	if addr == "" {
 		addr = ":" + port
 	}
-	var limited atomic.Int64
+	var limited, stray atomic.Int64
 	srv, err := connreq.New(connreq.Config{
 		Addr: addr,
 		Path: path,
@@ -59,7 +60,14 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		},
 		OnRequest: func(a connreq.Attempt) {
 			switch a.Reason {
-			case connreq.ReasonChallenge:
+			case connreq.ReasonChallenge, connreq.ReasonStale:
+				return // normal legs of the Digest handshake
+			case connreq.ReasonUnknownPath, connreq.ReasonMethod:
+				// Not rate-limited (a scanner on 7547 sends these): journaling
+				// them would let anyone force flash writes.
+				if n := stray.Add(1); n == 1 || n%100 == 0 {
+					d.log.Warn().Int64("count", n).Str("remote", a.Remote).Str("reason", a.Reason).Msg("stray request on the connection-request port")
+				}
 				return
 			case connreq.ReasonRateLimited:
 				if n := limited.Add(1); n == 1 || n%100 == 0 {
