@@ -429,7 +429,7 @@ func (s *Server) emptyPostLocked(x *exchange) reply {
 	ss, r := x.sess, x.r
 	x.in.Method = ""
 	switch {
-	case r.ContentLength != 0:
+	case r.ContentLength != 0 || r.Header.Get("Content-Length") != "0":
 		return s.violationLocked(x, "empty POST without Content-Length: 0", soap.FaultACSInvalidArguments)
 	case len(r.Header.Values("Content-Type")) > 0:
 		return s.violationLocked(x, "empty POST with a Content-Type header", soap.FaultACSInvalidArguments)

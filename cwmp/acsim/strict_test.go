@@ -1,7 +1,12 @@
 package acsim
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,6 +108,24 @@ func TestStrictSession(t *testing.T) {
 			resp, b := cpe.do(nil, map[string][]string{"SOAPAction": {""}})
 			return resp.StatusCode, cpe.decode(b)
 		}, "empty POST with a SOAPAction"},
+		{"empty POST without Content-Length", func(t *testing.T, s *Server, cpe *testCPE) (int, *soap.Envelope) {
+			// net/http always sends Content-Length: 0, so this one is typed by hand.
+			u, _ := url.Parse(cpe.url)
+			conn, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			c := cpe.client.Jar.Cookies(u)[0]
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\n\r\n", u.Path, u.Host, c.Name, c.Value)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, cpe.decode(b)
+		}, "without Content-Length: 0"},
 		{"response with a SOAPAction value", func(t *testing.T, s *Server, cpe *testCPE) (int, *soap.Envelope) {
 			req := gpv(s, cpe)
 			body := encode(t, &soap.Envelope{Version: req.Version, Header: soap.Header{ID: req.Header.ID}, Body: &soap.GetParameterValuesResponse{}})
