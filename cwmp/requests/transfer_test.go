@@ -254,9 +254,21 @@ func TestTransferQueueFull(t *testing.T) {
 	if _, ok := f.do(upload("https://x.example/a", FileTypeLogUpload)).(*soap.UploadResponse); !ok {
 		t.Fatal("refused after an acknowledgement made room")
 	}
-	// The URL is checked before the queue: 9013 even when full.
-	before := f.seq()
-	f.expectFault("ftp on a full queue", before, f.do(download("ftp://x.example/a", FileTypeFirmware)), soap.FaultUnsupportedProtocol)
+	// The request is checked before the queue: its own fault even when full.
+	f.queued(1, "fill")
+	for _, tc := range []struct {
+		name string
+		req  soap.Message
+		code soap.FaultCode
+	}{
+		{"ftp on a full queue", download("ftp://x.example/a", FileTypeFirmware), soap.FaultUnsupportedProtocol},
+		{"bad file type on a full queue", upload("https://x.example/a", "2 Web Content"), soap.FaultInvalidArguments},
+		{"bad target on a full queue", &soap.Download{FileType: FileTypeFirmware, URL: "https://x.example/a", TargetFileName: "a/b"}, soap.FaultInvalidArguments},
+		{"bad window on a full queue", scheduleDownload("https://x.example/a", FileTypeFirmware, window(5, 1, WindowAtAnyTime)), soap.FaultInvalidArguments},
+		{"good request on a full queue", download("https://x.example/a", FileTypeFirmware), soap.FaultResourcesExceeded},
+	} {
+		f.expectFault(tc.name, f.seq(), f.do(tc.req), tc.code)
+	}
 }
 
 func TestConfiguredBoundAndOUI(t *testing.T) {
