@@ -312,3 +312,14 @@ func TestProtocolViolations(t *testing.T) {
 	f.violation(event.TransferStarted{Transfer: 1234})
 	f.violation(event.ObjectDeleted{Object: "Device.Users.User.7."})
 }
+
+func TestCancelOfStartedTransferIsRefused(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	id := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "x"})
+	f.add(event.TransferStarted{Transfer: id, StartTime: t0})
+	f.violation(event.TransferCancelled{Transfer: id})
+	if f.s.Transfers.get(id) == nil {
+		t.Fatal("a started transfer was forgotten by a cancel")
+	}
+}

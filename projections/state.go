@@ -220,6 +220,11 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		if tr == nil {
 			return fmt.Sprintf("cancel of unknown transfer #%d", e.Transfer)
 		}
+		if tr.State != TransferQueuedState {
+			// Work under way cannot be cancelled (9021): its outcome is
+			// still owed to the ACS.
+			return fmt.Sprintf("cancel of transfer #%d, already %s", e.Transfer, tr.State)
+		}
 		s.Transfers.remove(e.Transfer)
 		s.Pending.transferAcked(e.Transfer, len(s.Transfers.Owed()) > 0)
 	case event.SessionStarted:
