@@ -66,6 +66,8 @@ func (j *Journal) submit(ctx context.Context, r *appendReq) ([]Record, error) {
 		return nil, fmt.Errorf("journal: append: %w", err)
 	}
 	r.res = make(chan appendResult, 1)
+	j.inflight.Add(1)
+	defer j.inflight.Add(-1)
 	// reqs is unbuffered: a completed send is the exact moment the committer
 	// owns the request, which is what makes the ctx contract above precise.
 	select {
@@ -83,11 +85,17 @@ func (j *Journal) submit(ctx context.Context, r *appendReq) ([]Record, error) {
 	}
 }
 
+// maxLinger bounds how long a group waits for appenders that are about to
+// join it: short next to a sync, so it costs latency only under concurrency.
+const maxLinger = 100 * time.Microsecond
+
 // commitLoop is the single committer. Every request it receives is answered
 // before it looks at quit again, so Close never strands a waiter.
 func (j *Journal) commitLoop() {
 	defer close(j.committerDone)
 	var carry *appendReq
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		group := make([]*appendReq, 0, 16)
 		if carry != nil {
@@ -116,6 +124,34 @@ func (j *Journal) commitLoop() {
 				group = append(group, r)
 			default:
 				break drain
+			}
+		}
+		// Appenders acked by the previous commit are still waking up when the
+		// next group is drained; without waiting for them, N appenders settle
+		// into two cohorts of N/2 that alternate syncs. When more appends are
+		// in flight than the group holds, wait briefly for the rest.
+		if carry == nil && group[0].given == nil && int64(len(group)) < j.inflight.Load() {
+			linger.Reset(maxLinger)
+		wait:
+			for int64(len(group)) < j.inflight.Load() {
+				select {
+				case r := <-j.reqs:
+					if r.given != nil || size+r.estimate(bootLen) > j.groupBytes || count+r.n() > j.groupCount {
+						carry = r
+						break wait
+					}
+					size += r.estimate(bootLen)
+					count += r.n()
+					group = append(group, r)
+				case <-linger.C:
+					break wait
+				}
+			}
+			if !linger.Stop() {
+				select {
+				case <-linger.C:
+				default:
+				}
 			}
 		}
 		j.commitGroup(group)

@@ -70,6 +70,7 @@ type Journal struct {
 	// it every commit over the limit would rescan snapshots for nothing.
 	retentionBlocked atomic.Bool
 	commits          atomic.Uint64 // successful group commits, for tests and benchmarks
+	inflight         atomic.Int64  // Append/Import calls between submit and return
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.
 	beforeCommit func() error
@@ -101,6 +102,11 @@ func Open(opts Options) (*Journal, error) {
 		}
 		if !st.IsDir() {
 			return nil, fmt.Errorf("journal: open read-only: %s is not a directory", opts.Dir)
+		}
+		// Without this an offline tool pointed at the wrong (empty) directory
+		// would get an empty journal from the copy path instead of an error.
+		if _, err := os.Stat(filepath.Join(opts.Dir, "MANIFEST")); err != nil {
+			return nil, fmt.Errorf("journal: open read-only: no journal in %s: %w", opts.Dir, err)
 		}
 	} else if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: open: %w", err)
@@ -174,15 +180,16 @@ func openStore(opts Options) (*badger.DB, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	defer release()
 	bo := badgerOptions(opts)
 	if !opts.ReadOnly {
 		// Our probe lock must be gone before Badger takes its exclusive one.
 		release()
-		release = func() {}
 		db, err := badger.Open(bo)
 		return db, "", wrapBadgerOpen(opts.Dir, err)
 	}
+	// Read-only: keep the shared lock until Badger holds its own (or the copy
+	// is made), so a daemon cannot start writing in between.
+	defer release()
 	db, err := badger.Open(bo)
 	if err == nil {
 		return db, "", nil

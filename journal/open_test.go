@@ -156,6 +156,13 @@ func TestReadOnlyCleanDir(t *testing.T) {
 	if after := dirDigest(t, dir); after != before {
 		t.Fatalf("read-only open changed the directory:\nbefore\n%s\nafter\n%s", before, after)
 	}
+	o.Dir = t.TempDir()
+	if _, err := Open(o); err == nil {
+		t.Fatal("read-only open of an empty directory succeeded")
+	}
+	if left, _ := os.ReadDir(o.Dir); len(left) != 0 {
+		t.Fatalf("read-only open wrote into an empty directory: %v", left)
+	}
 	o.Dir = filepath.Join(dir, "missing")
 	if _, err := Open(o); err == nil {
 		t.Fatal("read-only open of a missing directory succeeded")
