@@ -80,9 +80,12 @@
 //
 // Append hands its entries to a single committer goroutine, which drains every
 // pending append into one Badger transaction with SyncWrites on: one sync for
-// the whole group, then every waiter is acked. The committer assigns sequence
-// numbers, so they are gap-free even when a commit fails (a failed group
-// consumes no seq and every waiter in it gets the error).
+// the whole group, then every waiter is acked. When more appends are in flight
+// than a group holds, the committer waits up to 100µs for them (appenders
+// acked by the previous commit are still waking up); a lone appender never
+// waits. The committer assigns sequence numbers, so they are gap-free even
+// when a commit fails (a failed group consumes no seq and every waiter in it
+// gets the error).
 //
 // # Retention
 //
