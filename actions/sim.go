@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // SimOUI is the OUI of the simulated device: 02C0DE has the locally
@@ -26,6 +28,10 @@ type Sim struct {
 	Exec func(argv0 string, argv []string, envv []string) error
 	// Args are the daemon's command line, re-executed on reboot.
 	Args []string
+	// CheckParam, when set, validates a value a configuration script sets
+	// and gives its type (the daemon wires the data model's check); nil
+	// accepts any Device. name, keeping the type of an existing value.
+	CheckParam func(name, value string) (event.ParamValue, error)
 }
 
 func (s *Sim) path(name string) string { return filepath.Join(s.Dir, "device", name) }

@@ -1,0 +1,285 @@
+package actions
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/cwmpd/cwmpd/cwmp/digest"
+)
+
+// Defaults of a FileClient.
+const (
+	DefaultMaxSize       = 256 << 20 // largest file accepted
+	DefaultReserve       = 1 << 20   // free space left on the download filesystem
+	DefaultProgressEvery = 256 << 10 // bytes between progress reports (at least 10 % of the size)
+	DefaultMaxRetries    = 5
+	DefaultIdleTimeout   = 60 * time.Second
+)
+
+// FileClient moves files over HTTP(S) for transfers: resumable verified
+// downloads (Fetch) and uploads (Upload). The zero value works with the
+// defaults above and the system roots; set TLS for a private CA.
+type FileClient struct {
+	// TLS configures HTTPS (RootCAs for a private CA). Nil: system roots.
+	TLS *tls.Config
+	// MaxSize bounds any one file (default DefaultMaxSize).
+	MaxSize int64
+	// Reserve is free space the download must leave on its filesystem.
+	Reserve int64
+	// FreeSpace reports the bytes available to us in dir (statfs); tests
+	// inject it. A negative answer means unknown: the check is skipped.
+	FreeSpace func(dir string) (int64, error)
+	// ProgressEvery is the minimum number of bytes between two progress
+	// reports (default DefaultProgressEvery); a report is also never closer
+	// than a tenth of the file's size.
+	ProgressEvery int64
+	// MaxRetries bounds the attempts after the first one, for dropped
+	// connections, connect failures and 5xx answers (default 5).
+	MaxRetries int
+	// NewBackOff paces the retries (default: exponential 0.5 s … 10 s).
+	NewBackOff func() backoff.BackOff
+	// IdleTimeout aborts an attempt that receives nothing for this long.
+	IdleTimeout time.Duration
+	// Transport overrides the HTTP transport (tests).
+	Transport http.RoundTripper
+
+	once   sync.Once
+	client *http.Client
+}
+
+func (c *FileClient) maxSize() int64 {
+	if c.MaxSize > 0 {
+		return c.MaxSize
+	}
+	return DefaultMaxSize
+}
+
+func (c *FileClient) reserve() int64 {
+	if c.Reserve > 0 {
+		return c.Reserve
+	}
+	return DefaultReserve
+}
+
+func (c *FileClient) progressEvery(size int64) int64 {
+	every := c.ProgressEvery
+	if every <= 0 {
+		every = DefaultProgressEvery
+	}
+	if size/10 > every {
+		every = size / 10
+	}
+	return every
+}
+
+func (c *FileClient) maxRetries() uint64 {
+	if c.MaxRetries > 0 {
+		return uint64(c.MaxRetries)
+	}
+	return DefaultMaxRetries
+}
+
+func (c *FileClient) idleTimeout() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+func (c *FileClient) backOff(ctx context.Context) backoff.BackOff {
+	var b backoff.BackOff
+	if c.NewBackOff != nil {
+		b = c.NewBackOff()
+	} else {
+		e := backoff.NewExponentialBackOff()
+		e.InitialInterval, e.MaxInterval, e.MaxElapsedTime = 500*time.Millisecond, 10*time.Second, 0
+		b = e
+	}
+	return backoff.WithContext(backoff.WithMaxRetries(b, c.maxRetries()), ctx)
+}
+
+func (c *FileClient) http() *http.Client {
+	c.once.Do(func() {
+		rt := c.Transport
+		if rt == nil {
+			var tc *tls.Config
+			if c.TLS != nil {
+				tc = c.TLS.Clone()
+			}
+			rt = &http.Transport{
+				Proxy:                 nil,
+				DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				TLSClientConfig:       tc,
+				TLSHandshakeTimeout:   30 * time.Second,
+				ResponseHeaderTimeout: 60 * time.Second,
+				MaxIdleConns:          2,
+				IdleConnTimeout:       30 * time.Second,
+				// Range requests and byte counts need the body as sent.
+				DisableCompression: true,
+			}
+		}
+		c.client = &http.Client{Transport: rt}
+	})
+	return c.client
+}
+
+// checkURL accepts http and https URLs only (the Download/Upload RPC
+// already refused other schemes with 9013, which TransferComplete may not
+// carry).
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, faultf(FaultAccess, err, "unusable file URL %q", redactURL(raw))
+	}
+	return u, nil
+}
+
+// redactURL shows a URL without a password in its user info.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.LastIndexByte(raw, '@'); i >= 0 {
+			return "…" + raw[i:]
+		}
+		return raw
+	}
+	return u.Redacted()
+}
+
+// auth answers a file server's 401 with the transfer's credentials: Digest
+// when offered (via cwmp/digest), else Basic. Once answered, later
+// requests of the same transfer send the answer up front (Digest with the
+// next nonce count).
+type auth struct {
+	username, password string
+	digest             *digest.ClientAuth
+	basic              bool
+	tried              bool // a challenge was answered and a request sent with it
+}
+
+func (a *auth) has() bool { return a.username != "" || a.password != "" }
+
+// apply sets the Authorization header when an answer is known.
+func (a *auth) apply(req *http.Request) error {
+	switch {
+	case a.digest != nil:
+		h, err := a.digest.Authorize(req.Method, req.URL.RequestURI())
+		if err != nil {
+			return faultf(FaultServerAuth, err, "digest authorization: %v", err)
+		}
+		req.Header.Set("Authorization", h)
+	case a.basic:
+		req.Header.Set("Authorization", digest.BasicAuthorization(a.username, a.password))
+	}
+	return nil
+}
+
+// challenged prepares an answer to resp's challenge; false means no
+// (further) answer is possible: the credentials are missing or refused.
+func (a *auth) challenged(resp *http.Response) bool {
+	if !a.has() {
+		return false
+	}
+	stale := false
+	cs, _ := digest.ParseChallenges(strings.Join(resp.Header.Values("WWW-Authenticate"), ", "))
+	if ch, ok := digest.SelectDigest(cs); ok {
+		stale = ch.Stale()
+		if a.tried && !stale {
+			return false
+		}
+		ca, err := digest.NewClientAuth(ch, a.username, a.password, nil)
+		if err != nil {
+			return false
+		}
+		a.digest, a.basic = ca, false
+		a.tried = true
+		return true
+	}
+	if a.tried {
+		return false
+	}
+	for _, ch := range cs {
+		if ch.Scheme == "Basic" {
+			a.basic, a.tried = true, true
+			return true
+		}
+	}
+	return false
+}
+
+// connectFault maps an error from Client.Do (no response) to a fault:
+// 9015, the server could not be reached (DNS, refused, TLS handshake or
+// certificate, timeout).
+func connectFault(u *url.URL, err error) *Fault {
+	var tlsErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &tlsErr):
+		return faultf(FaultContact, err, "file server %s: certificate not trusted", u.Host)
+	default:
+		return faultf(FaultContact, err, "file server %s unreachable: %s", u.Host, shortNetErr(err))
+	}
+}
+
+// shortNetErr strips the URL (and so any user info) from an error of
+// net/http, keeping the cause.
+func shortNetErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Op + ": " + op.Err.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return err.Error()
+}
+
+// statusFault maps an unwanted HTTP status to a fault.
+func statusFault(u *url.URL, status int, credentials bool, upload bool) *Fault {
+	where := u.Redacted()
+	switch {
+	case status == http.StatusUnauthorized:
+		if credentials {
+			return faultf(FaultServerAuth, nil, "file server refused the credentials (HTTP 401) for %s", where)
+		}
+		return faultf(FaultServerAuth, nil, "file server requires credentials (HTTP 401) for %s", where)
+	case status == http.StatusForbidden && credentials:
+		return faultf(FaultServerAuth, nil, "file server refused the credentials (HTTP 403) for %s", where)
+	case upload:
+		return faultf(FaultUpload, nil, "upload refused: HTTP %d %s for %s", status, http.StatusText(status), where)
+	case status >= 400 && status < 500:
+		return faultf(FaultAccess, nil, "HTTP %d %s for %s", status, http.StatusText(status), where)
+	}
+	return faultf(FaultTransfer, nil, "HTTP %d %s for %s", status, http.StatusText(status), where)
+}
+
+// drain reads a little of a body we do not want so the connection can be
+// reused, then closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	body.Close()
+}
+
+// errString helps %s of possibly nil errors.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+var _ = fmt.Sprintf
