@@ -86,7 +86,9 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 				d.log.Warn().Str("remote", a.Remote).Str("reason", a.Reason).Msg("connection request refused")
 			}
 		},
-		Logger: d.log.With().Str("component", "connreq").Logger(),
+		Burst:    d.cfg.crBurst,
+		Interval: d.cfg.crInterval,
+		Logger:   d.log.With().Str("component", "connreq").Logger(),
 	})
 	if err != nil {
 		return func() {}, err

@@ -36,6 +36,8 @@ type runConfig struct {
 	crListen     string // connection-request listen address override (tests)
 	crHost       string // host published in ConnectionRequestURL
 	pollInterval time.Duration
+	crBurst      int
+	crInterval   time.Duration
 	stopWait     time.Duration
 	args         []string // the full command line, re-executed on reboot
 }
@@ -57,6 +59,8 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address (default: all addresses, connection-request-port)")
 	fs.StringVar(&c.crHost, "connreq-host", "", "host or address published in ConnectionRequestURL (default: the first non-loopback IPv4)")
+	fs.IntVar(&c.crBurst, "connreq-burst", 4, "connection requests accepted in a burst (each costs two: challenge and answer)")
+	fs.DurationVar(&c.crInterval, "connreq-interval", 2*time.Second, "one more connection request allowed per interval")
 	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
 	pos, err := parseInterspersed(fs, args)
@@ -75,6 +79,9 @@ func cmdRun(args []string, stderr io.Writer) error {
 	level, err := zerolog.ParseLevel(c.logLevel)
 	if err != nil {
 		return usagef("run: --log-level takes debug, info, warn or error, not %q", c.logLevel)
+	}
+	if c.crBurst < 1 || c.crInterval <= 0 {
+		return usagef("run: --connreq-burst must be at least 1 and --connreq-interval positive")
 	}
 	if c.pollInterval < 100*time.Millisecond {
 		return usagef("run: --poll-interval must be at least 100ms")

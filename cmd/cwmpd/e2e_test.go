@@ -1,0 +1,324 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+)
+
+func gpvValues(t *testing.T, m soap.Message) map[string]string {
+	t.Helper()
+	r, ok := m.(*soap.GetParameterValuesResponse)
+	if !ok {
+		t.Fatalf("not a GetParameterValuesResponse: %#v", m)
+	}
+	out := map[string]string{}
+	for _, p := range r.ParameterList {
+		out[p.Name] = p.Value
+	}
+	return out
+}
+
+// TestE2EDataModelThroughTheACS drives the parameter RPCs the way an ACS
+// does, against the real binary: GPN and GPV of the whole tree, an SPV with
+// one invalid value (nothing applied), a valid SPV, AddObject + SPV on the
+// new row, a restart of the agent, and a GPV showing the row survived.
+func TestE2EDataModelThroughTheACS(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	enqueue(t, srv,
+		&soap.GetParameterNames{ParameterPath: "Device.", NextLevel: false},
+		&soap.GetParameterValues{ParameterNames: []string{"Device."}},
+		&soap.SetParameterValues{ParameterKey: "bad", ParameterList: []soap.ParameterValueStruct{
+			{Name: "Device.Time.NTPServer1", Value: "ntp.example", Type: soap.TypeString},
+			{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "0", Type: soap.TypeUnsignedInt}}},
+		&soap.SetParameterValues{ParameterKey: "good", ParameterList: []soap.ParameterValueStruct{
+			{Name: "Device.Time.NTPServer1", Value: "ntp.example", Type: soap.TypeString},
+			{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: soap.TypeUnsignedInt}}},
+		&soap.AddObject{ObjectName: "Device.Users.User.", ParameterKey: "add"},
+		&soap.SetParameterValues{ParameterKey: "user", ParameterList: []soap.ParameterValueStruct{
+			{Name: "Device.Users.User.1.Username", Value: "alice", Type: soap.TypeString},
+			{Name: "Device.Users.User.1.Password", Value: "alice-secret", Type: soap.TypeString}}},
+	)
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
+
+	gpn := responses(t, srv, "GetParameterNamesResponse")
+	if len(gpn) != 1 || len(gpn[0].(*soap.GetParameterNamesResponse).ParameterList) < 60 {
+		t.Fatalf("GPN Device.: %v", gpn)
+	}
+	all := gpvValues(t, responses(t, srv, "GetParameterValuesResponse")[0])
+	if all["Device.DeviceInfo.ManufacturerOUI"] != "02C0DE" || all["Device.ManagementServer.Password"] != "" || all["Device.DeviceInfo.UpTime"] == "" {
+		t.Fatalf("GPV Device.: %d values, OUI %q", len(all), all["Device.DeviceInfo.ManufacturerOUI"])
+	}
+	var faults []soap.Message
+	for _, e := range srv.Transcript() {
+		if e.Direction == "cpe->acs" && e.Method == "Fault" {
+			env, _ := soap.Decode(strings.NewReader(e.Raw), 0)
+			faults = append(faults, env.Body)
+		}
+	}
+	if len(faults) != 1 {
+		t.Fatalf("%d faults, want the one for the invalid SPV", len(faults))
+	}
+	f := faults[0].(*soap.Fault)
+	if f.Detail.FaultCode != 9003 || len(f.Detail.SetParameterValuesFault) != 1 ||
+		f.Detail.SetParameterValuesFault[0].FaultCode != 9007 {
+		t.Fatalf("invalid SPV fault: %+v", f.Detail)
+	}
+	if add := responses(t, srv, "AddObjectResponse"); len(add) != 1 || add[0].(*soap.AddObjectResponse).InstanceNumber != 1 {
+		t.Fatalf("AddObject: %v", add)
+	}
+	if errs := transcriptErrors(srv); len(errs) > 0 {
+		t.Fatalf("the strict ACS found errors: %v", errs)
+	}
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	// The restart: a plain BOOT, and the configuration is still there.
+	enqueue(t, srv, &soap.GetParameterValues{ParameterNames: []string{"Device.Users.", "Device.Time.NTPServer1", "Device.ManagementServer."}})
+	a = startAgent(t, state)
+	waitSessions(t, srv, 2, a)
+	wantEvents(t, srv, "1 BOOT")
+	v := gpvValues(t, responses(t, srv, "GetParameterValuesResponse")[1])
+	if v["Device.Users.User.1.Username"] != "alice" || v["Device.Users.User.1.Password"] != "" || v["Device.Time.NTPServer1"] != "ntp.example" ||
+		v["Device.ManagementServer.PeriodicInformInterval"] != "7200" || v["Device.ManagementServer.ParameterKey"] != "user" {
+		t.Fatalf("after restart: %v", v)
+	}
+	// The ACS's interval is the operator's setting too.
+	r := runBin(t, "print", "--state", state, "--json")
+	var p struct{ Settings map[string]string }
+	json.Unmarshal([]byte(r.stdout), &p)
+	if p.Settings["periodic-inform-interval"] != "7200" {
+		t.Fatalf("print: %s %s", r.stdout, r.stderr)
+	}
+	a.stop()
+}
+
+// TestE2ETriggers: each trigger produces its events — a connection
+// request (session within 2 s), a periodic inform, a ScheduleInform, a
+// local settings change seen by the ACS, a reboot with a command key.
+func TestE2ETriggers(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+
+	start := time.Now()
+	connReq(t, srv)
+	waitSessions(t, srv, 2, a)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("connection request to session took %v", d)
+	}
+	wantEvents(t, srv, "6 CONNECTION REQUEST")
+
+	// A local change shows in the ACS's next GPV; the ScheduleInform fires.
+	if r := runBin(t, "set", "--state", state, "periodic-inform-interval=2s"); r.code != 0 || !strings.Contains(r.stdout, "set periodic-inform-interval") {
+		t.Fatalf("set: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	enqueue(t, srv,
+		&soap.GetParameterValues{ParameterNames: []string{"Device.ManagementServer.PeriodicInformInterval"}},
+		&soap.ScheduleInform{DelaySeconds: 1, CommandKey: "sched-1"})
+	connReq(t, srv)
+	waitSessions(t, srv, 3, a)
+	gpv := responses(t, srv, "GetParameterValuesResponse")
+	if v := gpvValues(t, gpv[len(gpv)-1]); v["Device.ManagementServer.PeriodicInformInterval"] != "2" {
+		t.Fatalf("local set not visible to the ACS: %v", v)
+	}
+	waitSessions(t, srv, 4, a)
+	ev := eventCodes(onlyDevice(t, srv))
+	if !strings.Contains(ev, "3 SCHEDULED") || !strings.Contains(ev, "M ScheduleInform(sched-1)") {
+		t.Fatalf("scheduled inform events %q", ev)
+	}
+	waitSessions(t, srv, 5, a)
+	if ev := eventCodes(onlyDevice(t, srv)); !strings.Contains(ev, "2 PERIODIC") {
+		t.Fatalf("periodic events %q", ev)
+	}
+
+	enqueue(t, srv, &soap.Reboot{CommandKey: "rb-7"})
+	connReq(t, srv)
+	n := srv.Counts("").Sessions
+	waitSessions(t, srv, n+2, a) // the session with the Reboot, then the one after it
+	found := false
+	for _, s := range srv.Sessions() {
+		_ = s
+	}
+	for i := 0; i < 50 && !found; i++ {
+		found = strings.Contains(eventCodes(onlyDevice(t, srv)), "M Reboot(rb-7)")
+		if !found {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !found {
+		t.Fatalf("no M Reboot after the reboot: %q\n%s", eventCodes(onlyDevice(t, srv)), a.logs())
+	}
+	if !strings.Contains(eventCodes(onlyDevice(t, srv)), "1 BOOT") {
+		t.Fatal("no 1 BOOT after the reboot")
+	}
+	if errs := transcriptErrors(srv); len(errs) > 0 {
+		t.Fatalf("the strict ACS found errors: %v", errs)
+	}
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestE2EStatusRetryAndReset: disabled → waiting-URL → running; an ACS
+// failure shows in last-session-error and retry-count and clears after a
+// success; reset-tr069-config leads to a BOOTSTRAP.
+func TestE2EStatusRetryAndReset(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	status := func() map[string]any {
+		r := runBin(t, "print", "--state", state, "--json")
+		var p struct{ Status map[string]any }
+		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+			return map[string]any{"error": r.stderr} // not started yet
+		}
+		return p.Status
+	}
+	defaults := filepath.Join(t.TempDir(), "defaults.conf")
+	os.WriteFile(defaults, []byte("enabled=no\nusername=cpe\npassword=cpe-secret\nconnection-request-username=acs\nconnection-request-password=cr-secret\n"), 0o600)
+	a := startAgent(t, state, "--defaults", defaults)
+	waitFor(t, func() bool { return status()["status"] == "disabled" }, "status disabled")
+	runBin(t, "set", "--state", state, "enabled=yes")
+	waitFor(t, func() bool { return status()["status"] == "waiting-URL" }, "status waiting-URL")
+
+	// The first session sets a 3 s retry wait and a 2 s periodic interval;
+	// the periodic session after it fails with a 503 and is retried.
+	enqueue(t, srv, &soap.SetParameterValues{ParameterKey: "k", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.ManagementServer.CWMPRetryMinimumWaitInterval", Value: "3", Type: soap.TypeUnsignedInt},
+		{Name: "Device.ManagementServer.CWMPRetryIntervalMultiplier", Value: "1000", Type: soap.TypeUnsignedInt},
+		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "2", Type: soap.TypeUnsignedInt}}})
+	srv.PushFaults(acsim.FaultPlan{}, acsim.FaultPlan{HTTPStatus: 503})
+	runBin(t, "set", "--state", state, "acs-url="+srv.URL())
+	waitSessions(t, srv, 1, a)
+	waitFor(t, func() bool {
+		s := status()
+		return s["retry-count"] == float64(1) && s["last-session-error"] == "ACS returned HTTP 503"
+	}, "retry-count 1 after a 503")
+	waitSessions(t, srv, 2, a) // the retry, 3 s later, succeeds
+	waitFor(t, func() bool { s := status(); return s["retry-count"] == float64(0) && s["last-session-error"] == "" }, "reset after success")
+	if d := onlyDevice(t, srv); d.LastRetryCount != 1 || !strings.Contains(eventCodes(d), "2 PERIODIC") {
+		t.Fatalf("the retry Inform: RetryCount %d, events %s", d.LastRetryCount, eventCodes(d))
+	}
+
+	if r := runBin(t, "reset-tr069-config", "--state", state); r.code != 0 {
+		t.Fatalf("reset: %d %s", r.code, r.stderr)
+	}
+	// Back to the factory defaults: disabled, no URL. Configured again, the
+	// next session is a BOOTSTRAP.
+	waitFor(t, func() bool { return status()["status"] == "disabled" }, "disabled after reset")
+	runBin(t, "set", "--state", state, "enabled=yes", "acs-url="+srv.URL())
+	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "0 BOOTSTRAP") && srv.Counts("").Sessions >= 3 },
+		"a BOOTSTRAP session after reset-tr069-config")
+	a.stop()
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestE2ESigtermDuringSession: SIGTERM while the ACS is slow: the session
+// is interrupted after --stop-wait, journaled as failed, exit 0.
+func TestE2ESigtermDuringSession(t *testing.T) {
+	srv := acs(t, func(c *acsim.Config) { c.Faults = acsim.FaultPlan{Delay: acsim.Duration(5 * time.Second), DelayAt: 1} })
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--stop-wait", "300ms")
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session start") }, "a session")
+	start := time.Now()
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, a.logs())
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stop took %v", d)
+	}
+	r := runBin(t, "replay", state)
+	if !strings.Contains(r.stdout, "session interrupted: agent stopping") {
+		t.Fatalf("interruption not journaled:\n%s", r.stdout)
+	}
+}
+
+func TestE2EBadFlagsAndSettings(t *testing.T) {
+	state := t.TempDir()
+	for name, args := range map[string][]string{
+		"platform":     {"run", "--state", state, "--platform", "nope"},
+		"log format":   {"run", "--state", state, "--log-format", "xml"},
+		"defaults":     {"run", "--state", state, "--defaults", "/nonexistent/defaults"},
+		"bad interval": {"set", "--state", state, "periodic-inform-interval=soon"},
+		"bad url":      {"set", "--state", state, "acs-url=ftp://acs/"},
+		"unknown":      {"set", "--state", state, "colour=blue"},
+		"no value":     {"set", "--state", state, "enabled"},
+	} {
+		r := runBin(t, args...)
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q", name, r.code, r.stderr)
+		}
+	}
+	r := runBin(t, "set", "--state", state, "periodic-inform-interval=soon")
+	if !strings.Contains(r.stderr, "periodic-inform-interval") || !strings.Contains(r.stderr, "duration") {
+		t.Errorf("message does not name the setting and what it takes: %q", r.stderr)
+	}
+	// Nothing was written by the refused commands.
+	if _, err := os.Stat(filepath.Join(state, "journal")); err == nil {
+		t.Error("a refused set created a journal")
+	}
+	// Several at once, all or nothing: one bad value changes nothing.
+	runBin(t, "set", "--state", state, "acs-url=https://acs.example/")
+	r = runBin(t, "set", "--state", state, "username=x", "periodic-inform-interval=0")
+	if r.code != 2 {
+		t.Fatalf("exit %d", r.code)
+	}
+	p := runBin(t, "print", "--state", state)
+	if strings.Contains(p.stdout, "username: x") || !strings.Contains(p.stdout, "https://acs.example/") {
+		t.Fatalf("partial set applied:\n%s", p.stdout)
+	}
+}
+
+// TestE2EControlSocketIsPrivate: the socket is mode 0600, and a process of
+// another user cannot use it.
+func TestE2EControlSocketIsPrivate(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	st, err := os.Stat(controlPath(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket mode %v", st.Mode())
+	}
+	if os.Getuid() != 0 {
+		t.Log("not root: cannot run a client as another user; the mode check above stands")
+		a.stop()
+		return
+	}
+	os.Chmod(state, 0o755) // let the other user reach the socket file itself
+	cmd := exec.Command(cwmpdBinary(t), "set", "--state", state, "enabled=no")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() == 0 {
+		t.Fatalf("another user changed a setting: %s", out)
+	}
+	if r := runBin(t, "print", "--state", state); !strings.Contains(r.stdout, "enabled: yes") {
+		t.Fatalf("setting changed by another user:\n%s", r.stdout)
+	}
+	a.stop()
+}
