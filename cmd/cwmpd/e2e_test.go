@@ -220,7 +220,9 @@ func TestE2EStatusRetryAndReset(t *testing.T) {
 	// next session is a BOOTSTRAP.
 	waitFor(t, func() bool { return status()["status"] == "disabled" }, "disabled after reset")
 	runBin(t, "set", "--state", state, "enabled=yes", "acs-url="+srv.URL())
-	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "0 BOOTSTRAP") && srv.Counts("").Sessions >= 3 },
+	waitFor(t, func() bool {
+		return strings.Contains(eventCodes(onlyDevice(t, srv)), "0 BOOTSTRAP") && srv.Counts("").Sessions >= 3
+	},
 		"a BOOTSTRAP session after reset-tr069-config")
 	a.stop()
 }
