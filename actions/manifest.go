@@ -3,6 +3,8 @@ package actions
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/xml"
+	"io"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -65,8 +67,10 @@ func parseManifest(data []byte, maxFile int64) (*Manifest, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("not UTF-8")
 	}
+	if err := wellFormed(data); err != nil {
+		return nil, fmt.Errorf("not well-formed XML: %v", err)
+	}
 	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{ValidateInput: true}
 	if err := doc.ReadFromBytes(data); err != nil {
 		return nil, fmt.Errorf("not well-formed XML: %v", err)
 	}
@@ -245,6 +249,44 @@ func checkVersion(v string) error {
 		if !unicode.IsPrint(r) {
 			return fmt.Errorf("firmware version has a control character")
 		}
+	}
+	return nil
+}
+
+// wellFormed reads every token with the strict decoder: one root
+// element, only white space, comments and the declaration around it.
+// (etree's own ValidateInput refuses a newline after the root.)
+func wellFormed(data []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	d.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("encoding %q: only UTF-8", charset)
+	}
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return fmt.Errorf("text outside the root element")
+			}
+		}
+	}
+	if roots != 1 {
+		return fmt.Errorf("%d root elements", roots)
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ func writeAtomic(name string, data []byte) error {
 // version, nothing is done (and installs.log, which counts real installs,
 // is not touched).
 func (s *Sim) InstallFirmware(ctx context.Context, files []string, version string) error {
+	if version != "" && s.Identity().SoftwareVersion == version {
+		return nil // already installed: a repeat after a crash
+	}
 	if len(files) == 0 {
 		return faultf(FaultInternal, nil, "firmware install without files")
 	}
@@ -103,10 +106,10 @@ func (s *Sim) InstallFirmware(ctx context.Context, files []string, version strin
 // (installs.log): a test's witness of "installed exactly once".
 func (s *Sim) Installs() []string {
 	b, err := os.ReadFile(s.path(simInstallsFile))
-	if err != nil {
+	if err != nil || len(b) == 0 {
 		return nil
 	}
-	return strings.Fields(string(b))
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
 func appendLine(name, line string) error {

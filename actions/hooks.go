@@ -1,0 +1,236 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cwmpd/cwmpd/projections"
+)
+
+// DefaultHookTimeout bounds one hook command.
+const DefaultHookTimeout = 5 * time.Minute
+
+// maxHookStderr bounds the stderr kept for a fault string.
+const maxHookStderr = 4 << 10
+
+// Hooks is the Platform of a real router: each action runs a configured
+// shell command (sh -c). In a command, %f is replaced by the file path(s),
+// shell-quoted and space-separated, and %v by the firmware version
+// (quoted). Export commands write the file to their stdout. A command left
+// empty makes its action unsupported (a fault). A non-zero exit, a timeout
+// or a missing command is a *Fault carrying the command's trimmed stderr:
+// 9010 for downloads (firmware, configuration, default configuration),
+// 9011 for exports (uploads).
+//
+// Example (OpenWrt):
+//
+//	Firmware:      "sysupgrade %f"
+//	ConfigAlter:   "uci batch < %f && uci commit"
+//	ConfigReplace: "uci import < %f && uci commit"
+//	ExportConfig:  "uci export"
+//	ExportLog:     "logread"
+type Hooks struct {
+	// Ident is the fixed identity; SoftwareVersion is replaced by the
+	// output of VersionCommand when that is set.
+	Ident          Identity
+	VersionCommand string
+
+	Firmware         string
+	ConfigAlter      string
+	ConfigReplace    string
+	SetDefault       string
+	ExportConfigCmd  string
+	ExportLogCmd     string
+	ExportDefaultCmd string
+	RebootCmd        string
+	FactoryResetCmd  string
+
+	// StateDir holds the firmware install marker (see InstallFirmware); it
+	// must survive a reboot.
+	StateDir string
+	Timeout  time.Duration
+	Shell    string // default /bin/sh
+}
+
+var _ Platform = (*Hooks)(nil)
+var _ Platform = (*Sim)(nil)
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func expand(cmd string, files []string, version string) string {
+	q := make([]string, len(files))
+	for i, f := range files {
+		q[i] = shellQuote(f)
+	}
+	r := strings.NewReplacer("%f", strings.Join(q, " "), "%v", shellQuote(version), "%%", "%")
+	return r.Replace(cmd)
+}
+
+// run executes one hook; stdout goes to out (may be nil).
+func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writer, files []string, version string) error {
+	if strings.TrimSpace(cmd) == "" {
+		return faultf(code, nil, "%s is not supported on this device (no command configured)", what)
+	}
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = DefaultHookTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	shell := h.Shell
+	if shell == "" {
+		shell = "/bin/sh"
+	}
+	c := exec.CommandContext(ctx, shell, "-c", expand(cmd, files, version))
+	var stderr bytes.Buffer
+	c.Stderr = &limitedBuffer{b: &stderr, max: maxHookStderr}
+	if out != nil {
+		c.Stdout = out
+	}
+	c.WaitDelay = 5 * time.Second
+	err := c.Run()
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if len(msg) > 200 {
+		msg = msg[len(msg)-200:]
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return faultf(code, err, "%s timed out after %s", what, timeout)
+	case errors.As(err, &exitErr):
+		if msg == "" {
+			return faultf(code, err, "%s failed: %v", what, err)
+		}
+		return faultf(code, err, "%s failed: %v: %s", what, err, msg)
+	}
+	return faultf(code, err, "%s: %v", what, err)
+}
+
+type limitedBuffer struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.b.Len(); room > 0 {
+		if len(p) > room {
+			l.b.Write(p[:room])
+		} else {
+			l.b.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// Identity implements Platform.
+func (h *Hooks) Identity() Identity {
+	id := h.Ident
+	if h.VersionCommand != "" {
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.run(ctx, "version command", h.VersionCommand, FaultInternal, &out, nil, ""); err == nil {
+			if v := strings.TrimSpace(out.String()); v != "" {
+				id.SoftwareVersion = v
+			}
+		}
+	}
+	return id
+}
+
+// Reboot implements Platform.
+func (h *Hooks) Reboot(ctx context.Context) error {
+	return h.run(ctx, "reboot", h.RebootCmd, FaultInternal, nil, nil, "")
+}
+
+// FactoryReset implements Platform.
+func (h *Hooks) FactoryReset(ctx context.Context) error {
+	return h.run(ctx, "factory reset", h.FactoryResetCmd, FaultInternal, nil, nil, "")
+}
+
+// InstallFirmware implements Platform. Idempotence: when version is known
+// and already running, nothing is done. Otherwise a marker naming the
+// install (the version, or a digest of the files) is written durably to
+// StateDir before the command runs: found again on a repeat (the command —
+// sysupgrade reboots the router by itself — was started before a crash or
+// that reboot), the install is not run twice; it is reported done when the
+// version is unknown, and failed (9010) when the version is known and is
+// not the running one.
+func (h *Hooks) InstallFirmware(ctx context.Context, files []string, version string) error {
+	if version != "" && h.Identity().SoftwareVersion == version {
+		return nil
+	}
+	key := "version " + version
+	if version == "" {
+		all := sha256.New()
+		for _, f := range files {
+			sum, _, err := fileSHA256(f)
+			if err != nil {
+				return faultf(FaultTransfer, err, "firmware file %s: %v", filepath.Base(f), err)
+			}
+			fmt.Fprintln(all, sum)
+		}
+		key = "files " + hex.EncodeToString(all.Sum(nil))
+	}
+	marker := filepath.Join(h.StateDir, "firmware-install")
+	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == key {
+		if version != "" {
+			return faultf(FaultTransfer, nil, "firmware %s was installed but is not running", version)
+		}
+		return nil
+	}
+	if h.StateDir == "" {
+		return faultf(FaultInternal, nil, "hooks: no state directory for the install marker")
+	}
+	if err := writeAtomic(marker, []byte(key+"\n")); err != nil {
+		return faultf(FaultTransfer, err, "firmware install marker: %v", err)
+	}
+	return h.run(ctx, "firmware install", h.Firmware, FaultTransfer, nil, files, version)
+}
+
+// ApplyConfig implements Platform. The router's configuration is its own
+// (not journal-backed), so no events result; a replacement asks for a
+// reboot. The command should be idempotent (uci import is): after a crash
+// before TransferFinished it runs again.
+func (h *Hooks) ApplyConfig(ctx context.Context, path string, alter bool, _ projections.Params) (ConfigResult, error) {
+	if alter {
+		return ConfigResult{}, h.run(ctx, "configuration alteration", h.ConfigAlter, FaultTransfer, nil, []string{path}, "")
+	}
+	if err := h.run(ctx, "configuration replacement", h.ConfigReplace, FaultTransfer, nil, []string{path}, ""); err != nil {
+		return ConfigResult{}, err
+	}
+	return ConfigResult{RebootNeeded: true}, nil
+}
+
+// SetDefaultConfig implements Platform.
+func (h *Hooks) SetDefaultConfig(ctx context.Context, path string) error {
+	return h.run(ctx, "default configuration change", h.SetDefault, FaultTransfer, nil, []string{path}, "")
+}
+
+// ExportConfig implements Platform (the command's stdout).
+func (h *Hooks) ExportConfig(ctx context.Context, w io.Writer, _ projections.Params) error {
+	return h.run(ctx, "configuration export", h.ExportConfigCmd, FaultUpload, w, nil, "")
+}
+
+// ExportLog implements Platform (the command's stdout).
+func (h *Hooks) ExportLog(ctx context.Context, w io.Writer) error {
+	return h.run(ctx, "log export", h.ExportLogCmd, FaultUpload, w, nil, "")
+}
+
+// ExportDefaultConfig implements Platform (the command's stdout).
+func (h *Hooks) ExportDefaultConfig(ctx context.Context, w io.Writer) error {
+	return h.run(ctx, "default configuration export", h.ExportDefaultCmd, FaultUpload, w, nil, "")
+}
