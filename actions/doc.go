@@ -1,12 +1,101 @@
 // Package actions owns the agent's side effects on the device, behind the
-// Platform interface: reboot, factory reset, and (with the transfers work)
-// firmware install, configuration apply and the file exports. It decides
-// nothing about *when* to act — the daemon calls it when the projections
-// hold an intent — and it never speaks SOAP.
+// Platform interface: reboot, factory reset, firmware install, configuration
+// apply and the file exports; and the transfers themselves: the resumable,
+// verified downloader and the uploader (FileClient), the firmware manifest
+// (ParseManifest, docs/firmware-manifest.md) and the Runner that carries one
+// transfer forward from whatever state the journal says it is in. It
+// decides nothing about *when* to act — the daemon calls it when the
+// projections hold an intent — and it never speaks SOAP.
 //
 // Each Platform method states its contract: what the journal already holds
 // when it is called, and what is true when it returns. Two implementations:
 // Sim, a self-contained device in the state directory (reboot re-executes
-// the daemon, a real restart), and, with the transfers work, Hooks (shell
-// commands for a real router).
+// the daemon, a real restart; firmware is the device/version file), and
+// Hooks, shell commands for a real router (sysupgrade, uci, logread).
+//
+// # The Runner: journal first, then act
+//
+// Run(ctx, transfer) reads the transfer's state (projections.Transfer) and
+// goes on from there. A Download:
+//
+//	queued      → TransferStarted{StartTime}
+//	fetch file 0 into <Dir>/downloads/<id>-0, resuming at Files[0].Offset:
+//	              TransferProgress{Offset} every ≥256 KiB and ≥10 % (after
+//	              fsync), then TransferFetched{Path, Size, SHA256}
+//	firmware whose file 0 is a manifest: files 1..n likewise (a file
+//	              already TransferFetched and intact on disk is not fetched
+//	              again)
+//	            → TransferApplying (the intent to install)
+//	            → Platform.InstallFirmware / ApplyConfig / SetDefaultConfig
+//	            → TransferFinished{0, StartTime, CompleteTime} (with the
+//	              configuration's parameter events in the same append)
+//	            → files deleted; Outcome.RebootNeeded for firmware and a
+//	              full configuration replacement
+//
+// An Upload: TransferStarted → the file is produced into
+// <Dir>/uploads/<id> (ExportConfig, ExportLog, ExportDefaultConfig, or the
+// caller's JournalExport for "X <OUI> Journal") → HTTP PUT →
+// TransferFinished. A crash mid-upload produces and sends it again (PUT is
+// idempotent).
+//
+// A failure at any step is journaled as TransferFinished with its fault
+// (table below) and the transfer's files are deleted. Run returns an error
+// only when it cannot journal or ctx ends: nothing is then reported and a
+// later Run resumes from the journal.
+//
+// Crash rules. Bytes on disk past the last TransferProgress offset are
+// discarded on resume (the journal is the truth), so a crash costs at most
+// one progress step (≤10 % of the file, or 256 KiB) of re-download, and a
+// dropped connection resumes exactly where it broke: the file crosses the
+// wire about once (bounded to 1.5× per Fetch). A crash between
+// TransferApplying and TransferFinished re-runs the platform step, so the
+// platform steps are idempotent: InstallFirmware recognises an install
+// already done (Sim: the version file already holds the version; Hooks:
+// the running version, or its install marker), ApplyConfig for the sim
+// recomputes the same events from the journal (it touches nothing else),
+// SetDefaultConfig rewrites the same file. The Runner itself never guesses
+// whether an install happened; it always asks the platform again.
+//
+// # Faults (TransferComplete FaultStruct)
+//
+// Only codes allowed in TransferComplete are used (cwmp-digest.md §3.1):
+//
+//	9015  file server unreachable: DNS, connection refused, TLS handshake
+//	      or untrusted certificate, timeout before any answer — after the
+//	      retries
+//	9012  401 (after answering the challenge with the credentials, or with
+//	      none to give); 403 when credentials were given
+//	9016  404 and any other 4xx (403 without credentials); a URL that is
+//	      not http(s)
+//	9017  connection dropped mid-file more often than the retries allow,
+//	      or a server that keeps restarting the file (over 1.5× its size)
+//	9018  size or sha256 mismatch (against the Download's FileSize or the
+//	      manifest's size/sha256); an invalid firmware manifest; a
+//	      configuration file that is not a configuration script
+//	9010  not enough free space (statfs of the download directory against
+//	      the remaining bytes plus a reserve), disk full while writing
+//	      (ENOSPC), a file larger than MaxSize, 5xx after the retries,
+//	      install/apply failure (a hook's non-zero exit, with its stderr),
+//	      anything else
+//	9020  a ScheduleDownload whose last time window ended before it ran
+//	9011  any upload failure (non-2xx, export failure, dropped connection);
+//	      upload auth failures are 9012 and unreachable servers 9015
+//	9002  internal error: the agent's own files (the download directory)
+//	      unusable
+//
+// Disk full and too large are 9010 rather than 9004 ("resources exceeded"),
+// which TransferComplete may not carry. Fault strings are at most 256
+// bytes, name the server by host (URLs without user info) and never carry
+// a password.
+//
+// # Retries
+//
+// FileClient retries a dropped connection, a connect failure and a 5xx
+// answer up to MaxRetries times (back-off/v4, exponential 0.5 s … 10 s by
+// default); each retry resumes with "Range: bytes=N-". A 200 answer to a
+// Range request means the server ignores ranges: the file restarts from
+// byte 0. A 206 whose Content-Range does not start at N restarts from 0
+// too. Credentials are sent only after a 401 challenge (Digest preferred,
+// via cwmp/digest, else Basic), then up front on later requests of the
+// same fetch.
 package actions

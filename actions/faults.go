@@ -18,6 +18,7 @@ const (
 	FaultAccess           = 9016 // unable to access the file (404 and other 4xx)
 	FaultIncomplete       = 9017 // the download kept dropping beyond the retries
 	FaultCorrupted        = 9018 // size or sha256 mismatch, invalid firmware manifest
+	FaultWindow           = 9020 // a ScheduleDownload's time windows ended
 	maxFaultStringLength  = 256
 	faultStringTruncation = "…"
 )

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -268,7 +266,7 @@ func (c *FileClient) attempt(ctx context.Context, st *fetchState) error {
 			return err
 		}
 	}
-	return c.copyBody(actx, cancel, st, resp.Body)
+	return c.copyBody(ctx, cancel, st, resp.Body)
 }
 
 // get sends the GET, answering one 401 challenge with the credentials.
@@ -304,12 +302,11 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 }
 
 // copyBody appends the body to the file, hashing, reporting progress and
-// enforcing the limits; a broken body is a retryable drop.
-func (c *FileClient) copyBody(ctx context.Context, cancel context.CancelFunc, st *fetchState, body io.Reader) error {
+// enforcing the limits; a broken body (or one idle for IdleTimeout, which
+// cancels the attempt) is a retryable drop. ctx is the Fetch's context.
+func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelFunc, st *fetchState, body io.Reader) error {
 	idle := c.idleTimeout()
-	var mu sync.Mutex
-	timedOut := false
-	timer := time.AfterFunc(idle, func() { mu.Lock(); timedOut = true; mu.Unlock(); cancel() })
+	timer := time.AfterFunc(idle, cancelAttempt)
 	defer timer.Stop()
 	// Budget: a fetch never receives more than the remaining bytes plus half
 	// the file, which with progress reports every ≤10 % bounds the total
@@ -336,9 +333,6 @@ func (c *FileClient) copyBody(ctx context.Context, cancel context.CancelFunc, st
 			st.off += int64(n)
 			st.received += int64(n)
 			if err := c.report(ctx, st, false); err != nil {
-				if ctx.Err() != nil && !isTimedOut(&mu, &timedOut) {
-					return ctx.Err()
-				}
 				return err
 			}
 			if budget >= 0 && st.received > budget {
@@ -352,15 +346,13 @@ func (c *FileClient) copyBody(ctx context.Context, cancel context.CancelFunc, st
 			return nil
 		}
 		if rerr != nil {
-			if ctx.Err() != nil && !isTimedOut(&mu, &timedOut) {
+			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return &errRetry{final: faultf(FaultIncomplete, rerr, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(rerr))}
 		}
 	}
 }
-
-func isTimedOut(mu *sync.Mutex, b *bool) bool { mu.Lock(); defer mu.Unlock(); return *b }
 
 // parseContentRange reads "bytes a-b/total" (total may be "*": -1) and
 // "bytes */total".
@@ -394,5 +386,3 @@ func parseContentRange(s string) (start, total int64, ok bool) {
 	}
 	return start, total, true
 }
-
-var _ = fmt.Sprint

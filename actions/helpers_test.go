@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,5 +220,4 @@ func (f *fix) countTypes() map[event.Type]int {
 	return out
 }
 
-var _ = bytes.NewReader
-var _ sync.Mutex
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

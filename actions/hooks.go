@@ -97,7 +97,8 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	if out != nil {
 		c.Stdout = out
 	}
-	c.WaitDelay = 5 * time.Second
+	ownProcessGroup(c)
+	c.WaitDelay = 2 * time.Second
 	err := c.Run()
 	if err == nil {
 		return nil

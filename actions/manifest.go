@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/xml"
-	"io"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,6 +64,7 @@ func parseManifest(data []byte, maxFile int64) (*Manifest, error) {
 	if len(data) > MaxManifestSize {
 		return nil, fmt.Errorf("larger than %d bytes", MaxManifestSize)
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("not UTF-8")
 	}

@@ -36,6 +36,9 @@ func TestParseManifestExample(t *testing.T) {
 	if m.Links[1].Size != 0 || m.Links[1].SHA256 != "" {
 		t.Errorf("link 1 %+v", m.Links[1])
 	}
+	if _, err := ParseManifest([]byte("\xef\xbb\xbf"+exampleManifest), DefaultMaxSize); err != nil {
+		t.Errorf("with a byte order mark: %v", err)
+	}
 	// The documented example is this one.
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "firmware-manifest.md"))
 	if err != nil {

@@ -175,7 +175,7 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 	if req.Kind == event.KindScheduleDownload && len(req.Windows) > 0 && tr.State != projections.TransferApplyingState {
 		last := req.Windows[len(req.Windows)-1].End
 		if !last.IsZero() && r.now().After(last) {
-			return fail(faultf(9020, nil, "the time windows ended before the download could complete"))
+			return fail(faultf(FaultWindow, nil, "the time windows ended before the download could complete"))
 		}
 	}
 	var kind string

@@ -1,0 +1,121 @@
+package actions
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
+)
+
+// A response that stalls mid-body is abandoned after IdleTimeout and the
+// fetch resumes with a Range request.
+func TestFetchIdleTimeoutResumes(t *testing.T) {
+	data := randomBytes(t, 64<<10)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Write(data[:20<<10])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // stall until the client gives up
+			return
+		}
+		http.ServeContent(w, r, "f", time.Time{}, bytesReader(data))
+	}))
+	defer srv.Close()
+	c := testClient()
+	c.IdleTimeout = 200 * time.Millisecond
+	got, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/f", Path: filepath.Join(t.TempDir(), "f"), SHA256: sha(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != int64(len(data)) || calls.Load() != 2 {
+		t.Errorf("got %+v after %d calls", got, calls.Load())
+	}
+}
+
+// 5xx answers are retried; when they persist the fault is 9010.
+func TestFetchServerErrors(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	if _, err := testClient().Fetch(context.Background(), FetchRequest{URL: srv.URL + "/f", Path: filepath.Join(t.TempDir(), "f")}); err != nil {
+		t.Fatalf("after two 503s: %v", err)
+	}
+	calls.Store(-100)
+	c := testClient()
+	c.MaxRetries = 2
+	_, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/f", Path: filepath.Join(t.TempDir(), "g")})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultTransfer || calls.Load() != -97 {
+		t.Errorf("err %v after %d calls", err, calls.Load()+100)
+	}
+}
+
+// HTTPS with a private CA: trusted through FileClient.TLS; without it the
+// certificate is refused (9015).
+func TestFetchTLSPrivateCA(t *testing.T) {
+	serverTLS, pool := testCA(t)
+	acs := startACS(t, acsim.Config{TLS: serverTLS})
+	data := randomBytes(t, 10<<10)
+	acs.AddFile("f", data)
+	c := testClient()
+	c.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if _, err := c.Fetch(context.Background(), FetchRequest{URL: acs.FilesURL() + "/files/f", Path: filepath.Join(t.TempDir(), "f"), SHA256: sha(data)}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := testClient()
+	c2.MaxRetries = 1
+	_, err := c2.Fetch(context.Background(), FetchRequest{URL: acs.FilesURL() + "/files/f", Path: filepath.Join(t.TempDir(), "g")})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultContact {
+		t.Errorf("untrusted: %v", err)
+	}
+}
+
+// testCA makes a CA and a server certificate for 127.0.0.1.
+func testCA(t *testing.T) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}, pool
+}

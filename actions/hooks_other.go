@@ -1,0 +1,8 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package actions
+
+import "os/exec"
+
+// ownProcessGroup is a no-op where process groups are not available.
+func ownProcessGroup(*exec.Cmd) {}
