@@ -56,6 +56,26 @@
 // SetDefaultConfig rewrites the same file. The Runner itself never guesses
 // whether an install happened; it always asks the platform again.
 //
+// # How the daemon uses it
+//
+// When a transfer is due (queued with NotBefore passed and inside its
+// windows, or found in-progress/applying at start), outside a session, the
+// daemon takes a copy of the transfer from the state and calls Run, one
+// transfer at a time. Runner.Config returns a copy of State.Params;
+// Runner.JournalExport writes the redacted JSONL export. When the Outcome
+// says RebootNeeded, the daemon reboots (Platform.Reboot after closing the
+// journal): TransferFinished is already durable with its CompleteTime, so
+// the TransferComplete goes out after the reboot. At start, the daemon
+// calls Sweep with the unfinished transfers' IDs to drop files left by a
+// crash after TransferFinished.
+//
+// A crash after TransferFinished and before the reboot loses the reboot:
+// the journal has no reboot intent that does not also raise "M Reboot".
+// On the sim the restart itself is the reboot; on a router sysupgrade
+// reboots by itself; a full configuration replacement via hooks would wait
+// for the next reboot. (Closing this gap needs a platform reboot intent in
+// the event vocabulary.)
+//
 // # Faults (TransferComplete FaultStruct)
 //
 // Only codes allowed in TransferComplete are used (cwmp-digest.md §3.1):

@@ -269,9 +269,10 @@ func (c *FileClient) attempt(ctx context.Context, st *fetchState) error {
 	return c.copyBody(ctx, cancel, st, resp.Body)
 }
 
-// get sends the GET, answering one 401 challenge with the credentials.
+// get sends the GET, answering a 401 challenge with the credentials (at
+// most three rounds, for servers that keep calling the nonce stale).
 func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, error) {
-	for {
+	for round := 0; ; round++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.u.String(), nil)
 		if err != nil {
 			return nil, faultf(FaultAccess, err, "bad file URL %s", st.u.Redacted())
@@ -293,7 +294,7 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 			}
 			return nil, &errRetry{final: f}
 		}
-		if resp.StatusCode == http.StatusUnauthorized && st.auth.challenged(resp) {
+		if resp.StatusCode == http.StatusUnauthorized && round < 3 && st.auth.challenged(resp) {
 			drain(resp.Body)
 			continue
 		}

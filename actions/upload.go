@@ -56,7 +56,7 @@ func (c *FileClient) Upload(ctx context.Context, req UploadRequest) error {
 }
 
 func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, size int64, a *auth) error {
-	for {
+	for round := 0; ; round++ {
 		f, err := os.Open(ur.Path)
 		if err != nil {
 			return faultf(FaultUpload, err, "file to upload: %v", err)
@@ -84,7 +84,7 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 			}
 			return &errRetry{final: connectFault(req.URL, err)}
 		}
-		if resp.StatusCode == http.StatusUnauthorized && a.challenged(resp) {
+		if resp.StatusCode == http.StatusUnauthorized && round < 3 && a.challenged(resp) {
 			drain(resp.Body)
 			continue
 		}
