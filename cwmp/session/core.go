@@ -161,6 +161,14 @@ func (c *Core) TransportFailed(userMsg string, timeout bool, err error) Step {
 func (c *Core) Received(status int, body []byte) Step {
 	empty := len(strings.TrimSpace(string(body))) == 0
 	if status != 200 && status != 204 {
+		// SOAP 1.1 sends faults with HTTP 500: read one if it is there.
+		if !empty {
+			if env, err := soap.Decode(strings.NewReader(string(body)), 0); err == nil {
+				if f, ok := env.Body.(*soap.Fault); ok {
+					return c.fail(fmt.Sprintf("ACS answered the %s with %s", c.awaiting(), faultText(f)), f)
+				}
+			}
+		}
 		return c.fail(fmt.Sprintf("ACS returned HTTP %d", status), nil)
 	}
 	switch c.phase {
@@ -221,6 +229,19 @@ func (c *Core) Received(status int, body []byte) Step {
 		return c.request(body)
 	}
 	return c.fail(fmt.Sprintf("session: unexpected reply in phase %d", c.phase), nil)
+}
+
+// awaiting names what the last POST was, for messages.
+func (c *Core) awaiting() string {
+	switch c.phase {
+	case phaseInform:
+		return "Inform"
+	case phaseTransfer:
+		return "TransferComplete"
+	case phaseResponded:
+		return "response"
+	}
+	return "empty POST"
 }
 
 // request handles an ACS request arriving in answer to our last POST.
