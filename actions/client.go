@@ -230,6 +230,18 @@ func connectFault(u *url.URL, err error) *Fault {
 	}
 }
 
+// isConnectError tells a failure to reach the server (DNS, dial, TLS
+// handshake) from one after the connection was made.
+func isConnectError(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	var cert *tls.CertificateVerificationError
+	var rec tls.RecordHeaderError
+	var alert tls.AlertError
+	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial" ||
+		errors.As(err, &cert) || errors.As(err, &rec) || errors.As(err, &alert)
+}
+
 // shortNetErr strips the URL (and so any user info) from an error of
 // net/http, keeping the cause.
 func shortNetErr(err error) string {

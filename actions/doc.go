@@ -80,15 +80,16 @@
 //
 // Only codes allowed in TransferComplete are used (cwmp-digest.md §3.1):
 //
-//	9015  file server unreachable: DNS, connection refused, TLS handshake
-//	      or untrusted certificate, timeout before any answer — after the
+//	9015  file server unreachable: DNS, connection refused or dial
+//	      timeout, TLS handshake or untrusted certificate — after the
 //	      retries
 //	9012  401 (after answering the challenge with the credentials, or with
 //	      none to give); 403 when credentials were given
 //	9016  404 and any other 4xx (403 without credentials); a URL that is
 //	      not http(s)
-//	9017  connection dropped mid-file more often than the retries allow,
-//	      or a server that keeps restarting the file (over 1.5× its size)
+//	9017  connection dropped (or silent for IdleTimeout) after it was
+//	      made, more often than the retries allow, or a server that keeps
+//	      restarting the file (over 1.5× its size in one fetch)
 //	9018  size or sha256 mismatch (against the Download's FileSize or the
 //	      manifest's size/sha256); an invalid firmware manifest; a
 //	      configuration file that is not a configuration script
@@ -98,8 +99,9 @@
 //	      install/apply failure (a hook's non-zero exit, with its stderr),
 //	      anything else
 //	9020  a ScheduleDownload whose last time window ended before it ran
-//	9011  any upload failure (non-2xx, export failure, dropped connection);
-//	      upload auth failures are 9012 and unreachable servers 9015
+//	9011  any upload failure (non-2xx, export failure, a connection cut
+//	      after it was made); upload auth failures are 9012 and
+//	      unreachable servers 9015
 //	9002  internal error: the agent's own files (the download directory)
 //	      unusable
 //

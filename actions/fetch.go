@@ -289,7 +289,7 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 				return nil, ctx.Err()
 			}
 			f := connectFault(st.u, err)
-			if st.received > 0 {
+			if st.received > 0 || !isConnectError(err) {
 				f = faultf(FaultIncomplete, err, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(err))
 			}
 			return nil, &errRetry{final: f}

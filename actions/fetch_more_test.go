@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -118,4 +119,26 @@ func testCA(t *testing.T) (*tls.Config, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}, pool
+}
+
+// An upload whose connection is cut after it was made is 9011, not 9015.
+func TestUploadDroppedIsUploadFailure(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	p := filepath.Join(t.TempDir(), "u")
+	if err := os.WriteFile(p, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testClient()
+	c.MaxRetries = 1
+	err := c.Upload(context.Background(), UploadRequest{URL: srv.URL + "/u", Path: p})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultUpload {
+		t.Errorf("err %v, want 9011", err)
+	}
 }

@@ -82,7 +82,10 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return &errRetry{final: connectFault(req.URL, err)}
+			if isConnectError(err) {
+				return &errRetry{final: connectFault(req.URL, err)}
+			}
+			return &errRetry{final: faultf(FaultUpload, err, "upload to %s failed: %s", req.URL.Host, shortNetErr(err))}
 		}
 		if resp.StatusCode == http.StatusUnauthorized && round < 3 && a.challenged(resp) {
 			drain(resp.Body)
