@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // Files of the simulated device under <Dir>/device/.
@@ -229,4 +230,21 @@ func (s *Sim) Log(now time.Time, line string) error {
 		keep = keep[i+1:]
 	}
 	return writeAtomic(name, keep)
+}
+
+// DefaultConfigEvents returns the events that apply the default
+// configuration script (SetDefaultConfig) to current, as an alteration.
+// The daemon journals them right after FactoryResetDone (current is then
+// the reset configuration), which is how a factory reset "executes the
+// default configuration script" on the sim. A device without a script
+// set gives no events.
+func (s *Sim) DefaultConfigEvents(current projections.Params) ([]event.Event, error) {
+	data, err := os.ReadFile(s.path(simDefaultFile))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("actions: sim default configuration: %w", err)
+	}
+	return configEvents(data, true, current, s.CheckParam)
 }

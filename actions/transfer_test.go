@@ -226,6 +226,31 @@ func TestRunnerFactoryConfiguration(t *testing.T) {
 	if got, ok := acs.Upload("default.rsc"); !ok || string(got) != string(script) {
 		t.Errorf("uploaded %q", got)
 	}
+	// After a factory reset the daemon journals the script's events.
+	f.append(event.FactoryResetDone{})
+	evs, err := f.sim.DefaultConfigEvents(f.state().Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.append(evs...)
+	if v := f.state().Params.Values["Device.Time.NTPServer1"].Value; v != "factory.example" {
+		t.Errorf("after reset + default script: %q", v)
+	}
+}
+
+func TestRunnerScheduleDownloadWindowsEnded(t *testing.T) {
+	acs := startACS(t, acsim.Config{})
+	acs.AddFile("fw.bin", []byte("img"))
+	f := newFix(t)
+	id := f.queue(event.TransferQueued{Kind: event.KindScheduleDownload, FileType: FileTypeFirmware, URL: acs.FilesURL() + "/files/fw.bin",
+		Windows: []event.TimeWindow{{Start: t0, End: t0.Add(30 * time.Second), Mode: "1 At Any Time"}}})
+	out := f.run(id) // the Runner's clock says t0+1m
+	if out.Finished.FaultCode != FaultWindow {
+		t.Errorf("outcome %+v, want 9020", out)
+	}
+	if st := stats(acs, "fw.bin"); st.Requests != 0 {
+		t.Errorf("fetched %d times after the windows", st.Requests)
+	}
 }
 
 func TestRunnerUploads(t *testing.T) {
