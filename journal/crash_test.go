@@ -26,7 +26,13 @@ type writerChild struct {
 
 func startWriter(t *testing.T, dir string) *writerChild {
 	t.Helper()
-	c := &writerChild{cmd: exec.Command(os.Args[0], "-test.run=^$"), done: make(chan struct{})}
+	// Under qemu-user without binfmt_misc the test binary cannot exec itself;
+	// JOURNAL_TEST_EXEC_WRAPPER=qemu-arm-static runs the child through it.
+	argv := []string{os.Args[0], "-test.run=^$"}
+	if w := os.Getenv("JOURNAL_TEST_EXEC_WRAPPER"); w != "" {
+		argv = append([]string{w}, argv...)
+	}
+	c := &writerChild{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
 	c.cmd.Env = append(os.Environ(), childEnv+"="+dir)
 	c.cmd.Stderr = &c.stderr
 	out, err := c.cmd.StdoutPipe()

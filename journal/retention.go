@@ -132,7 +132,11 @@ func (j *Journal) EnforceRetention() (int, error) {
 	}
 	if newFirst > limit {
 		newFirst = limit
-		j.retentionBlocked.Store(true)
+		// Only snapshot coverage can move later by itself (a new snapshot
+		// clears the flag); the newest-record rule is not worth retrying.
+		if limit < last {
+			j.retentionBlocked.Store(true)
+		}
 	}
 	if newFirst <= first {
 		return 0, nil

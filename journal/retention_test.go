@@ -21,7 +21,9 @@ func TestRetentionByCountKeepsUncovered(t *testing.T) {
 	if err := j.SaveSnapshot(Snapshot{Name: "a", Seq: 120}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := j.EnforceRetention(); err != nil || n != 120 || j.FirstSeq() != 121 {
+	// The snapshot itself wakes the background retention, so the explicit
+	// call may find the work done already.
+	if n, err := j.EnforceRetention(); err != nil || (n != 120 && n != 0) || j.FirstSeq() != 121 {
 		t.Fatalf("with snapshot at 120 dropped %d (err %v), first %d", n, err, j.FirstSeq())
 	}
 	// Fully covered: down to 90% of the limit.
