@@ -141,6 +141,9 @@ func (s *Store) Append(ctx context.Context, evs ...event.Event) ([]journal.Recor
 	if s.sinceSnap >= s.every && !s.snapping {
 		s.startSnapshot()
 	}
+	for _, r := range recs {
+		afterRecord(r.Type)
+	}
 	return recs, nil
 }
 

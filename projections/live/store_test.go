@@ -84,3 +84,20 @@ func TestUnusableSnapshotFallsBackToFullFold(t *testing.T) {
 		}
 	})
 }
+
+func TestParseFailpoint(t *testing.T) {
+	if fp := parseFailpoint("after:TransferFetched:2"); fp == nil || fp.typ != event.TypeTransferFetched || fp.n != 2 {
+		t.Fatalf("%+v", fp)
+	}
+	if fp := parseFailpoint("after:Booted"); fp == nil || fp.n != 1 {
+		t.Fatalf("%+v", fp)
+	}
+	if fp := parseFailpoint("bytes:download:65536"); fp == nil || fp.name != "download" || fp.n != 65536 {
+		t.Fatalf("%+v", fp)
+	}
+	for _, bad := range []string{"after:NoSuchEvent", "sometime", "bytes:x"} {
+		if parseFailpoint(bad) != nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// startAgentEnv is startAgent with extra environment (a failpoint).
+func startAgentEnv(t *testing.T, state string, env []string, args ...string) *agent {
+	t.Helper()
+	a := &agent{t: t, state: state, args: args}
+	full := append([]string{"run", "--state", state, "--connreq-listen", "127.0.0.1:0", "--connreq-host", "127.0.0.1",
+		"--poll-interval", "200ms", "--log-format", "console", "--connreq-burst", "50"}, args...)
+	a.cmd = exec.Command(cwmpdBinary(t), full...)
+	a.cmd.Env = append(os.Environ(), env...)
+	a.cmd.Stdout, a.cmd.Stderr = a, a
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	a.done = make(chan error, 1)
+	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(a.cmd, a.done)
+	t.Cleanup(func() { a.kill() })
+	return a
+}
+
+// waitKilled waits for the agent to die by its failpoint's SIGKILL.
+func (a *agent) waitKilled(timeout time.Duration) error {
+	select {
+	case err := <-a.done:
+		ee, ok := err.(*exec.ExitError)
+		if ok {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+				return nil
+			}
+		}
+		return fmt.Errorf("exited without the failpoint's SIGKILL: %v", err)
+	case <-time.After(timeout):
+		return fmt.Errorf("failpoint not reached in %v", timeout)
+	}
+}
+
+// informsWith counts the Informs the ACS received that carry code(ck).
+func informsWith(srv *acsim.Server, code, ck string) (n int, withBoot bool) {
+	for _, e := range srv.Transcript() {
+		if e.Direction != "cpe->acs" || e.Method != "Inform" || e.Raw == "" {
+			continue
+		}
+		env, err := soap.Decode(strings.NewReader(e.Raw), 0)
+		if err != nil {
+			continue
+		}
+		inf := env.Body.(*soap.Inform)
+		has, boot := false, false
+		for _, ev := range inf.Event {
+			if ev.EventCode == code && ev.CommandKey == ck {
+				has = true
+			}
+			boot = boot || ev.EventCode == "1 BOOT"
+		}
+		if has {
+			n++
+			withBoot = withBoot || boot
+		}
+	}
+	return n, withBoot
+}
+
+// TestCrashDuringRebootDeliversMRebootExactlyOnce kills the real daemon
+// (SIGKILL, by failpoint) right after each journal record of the Reboot
+// story, restarts it, and checks against the ACS that the Reboot's command
+// key is delivered with "1 BOOT" + "M Reboot" — once, and only once
+// acknowledged.
+func TestCrashDuringRebootDeliversMRebootExactlyOnce(t *testing.T) {
+	points := []string{
+		"after:SessionStarted", "after:InformAccepted", "after:RebootRequested",
+		"after:SessionSucceeded", "after:Booted",
+	}
+	passed := 0
+	for _, fp := range points {
+		t.Run(fp, func(t *testing.T) {
+			srv := acs(t)
+			enqueue(t, srv, &soap.Reboot{CommandKey: "crash-rb"})
+			state := t.TempDir()
+			defaults := defaultsFor(t, srv)
+			a := startAgentEnv(t, state, []string{live.FailpointEnv + "=" + fp}, "--defaults", defaults)
+			if err := a.waitKilled(20 * time.Second); err != nil {
+				t.Fatalf("%v\n%s", err, a.logs())
+			}
+			a = startAgent(t, state, "--defaults", defaults)
+			waitFor(t, func() bool { n, _ := informsWith(srv, "M Reboot", "crash-rb"); return n >= 1 }, "an Inform with M Reboot(crash-rb)")
+			// Give a wrongly repeated M Reboot the chance to show up.
+			connReq(t, srv)
+			n := srv.Counts("").Sessions
+			waitSessions(t, srv, n+1, a)
+			count, withBoot := informsWith(srv, "M Reboot", "crash-rb")
+			if count != 1 || !withBoot {
+				t.Fatalf("M Reboot(crash-rb) in %d Informs (with 1 BOOT: %v)\n%s", count, withBoot, a.logs())
+			}
+			if code := a.stop(); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			r := runBin(t, "replay", state)
+			if r.code != 0 {
+				t.Fatalf("replay after crash: exit %d\n%s", r.code, r.stdout)
+			}
+			passed++
+		})
+	}
+	t.Logf("reboot story: %d crash points, %d passed", len(points), passed)
+}
