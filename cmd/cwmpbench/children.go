@@ -50,15 +50,15 @@ func runChild() (int, bool) {
 	return 0, true
 }
 
-// runChildJSON re-executes this binary in mode with args and decodes what it
-// prints.
-func runChildJSON(mode string, args []string, out any) error {
+// runChildJSON re-executes this binary in mode with args (and env added to
+// ours) and decodes what it prints.
+func runChildJSON(mode string, args, env []string, out any) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), childEnv+"="+mode)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
