@@ -61,6 +61,8 @@ type fetchState struct {
 	total    int64 // the file's size as the server told it; -1 unknown
 	reported int64 // last offset handed to Progress
 	received int64 // body bytes received by this Fetch
+	start    int64 // the offset this Fetch started from
+	budget   int64 // most body bytes this Fetch may receive; -1 until the size is known
 	auth     auth
 }
 
@@ -82,7 +84,7 @@ func (c *FileClient) Fetch(ctx context.Context, req FetchRequest) (Fetched, erro
 	if req.Size > c.maxSize() {
 		return Fetched{}, faultf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", req.Size, c.maxSize())
 	}
-	st := &fetchState{req: req, u: u, h: sha256.New(), total: -1,
+	st := &fetchState{req: req, u: u, h: sha256.New(), total: -1, budget: -1,
 		auth: auth{username: req.Username, password: req.Password}}
 	if err := os.MkdirAll(filepath.Dir(req.Path), 0o755); err != nil {
 		return Fetched{}, faultf(FaultInternal, err, "download directory: %v", err)
@@ -94,6 +96,7 @@ func (c *FileClient) Fetch(ctx context.Context, req FetchRequest) (Fetched, erro
 	if err := st.resumeFrom(req.Offset); err != nil {
 		return Fetched{}, err
 	}
+	st.start = st.off
 	if req.Size > 0 {
 		if err := c.checkSpace(st, req.Size); err != nil {
 			return Fetched{}, err
@@ -259,6 +262,13 @@ func (c *FileClient) attempt(ctx context.Context, st *fetchState) error {
 		return f
 	}
 	if st.total >= 0 {
+		// Budget: one Fetch never receives more than the bytes it lacked
+		// plus half the file, which with progress reports every ≤10 %
+		// bounds the total across crashes and retries to about 1.5 × the
+		// size. A server that keeps restarting the file hits it (9017).
+		if st.budget < 0 {
+			st.budget = st.total - st.start + st.total/2 + 1
+		}
 		if st.req.Size > 0 && st.total != st.req.Size {
 			return faultf(FaultCorrupted, nil, "size mismatch: the server has %d bytes, expected %d", st.total, st.req.Size)
 		}
@@ -309,13 +319,6 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 	idle := c.idleTimeout()
 	timer := time.AfterFunc(idle, cancelAttempt)
 	defer timer.Stop()
-	// Budget: a fetch never receives more than the remaining bytes plus half
-	// the file, which with progress reports every ≤10 % bounds the total
-	// across crashes and retries to about 1.5 × the size.
-	budget := int64(-1)
-	if st.total >= 0 {
-		budget = st.received + (st.total - st.off) + st.total/2 + 1
-	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, rerr := body.Read(buf)
@@ -336,7 +339,7 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 			if err := c.report(ctx, st, false); err != nil {
 				return err
 			}
-			if budget >= 0 && st.received > budget {
+			if st.budget >= 0 && st.received > st.budget {
 				return faultf(FaultIncomplete, nil, "download of %s gave up after %d bytes for a %d-byte file", st.u.Redacted(), st.received, st.total)
 			}
 		}

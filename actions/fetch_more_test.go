@@ -142,3 +142,32 @@ func TestUploadDroppedIsUploadFailure(t *testing.T) {
 		t.Errorf("err %v, want 9011", err)
 	}
 }
+
+// A server that drops the connection and then ignores Range makes every
+// retry start from 0: the fetch gives up (9017) before receiving 1.5× the
+// file, instead of looping through its retries.
+func TestFetchBudgetAgainstRestartingServer(t *testing.T) {
+	data := randomBytes(t, 100<<10)
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		n, _ := w.Write(data[:70<<10]) // then drop: 70 % each time, always from 0
+		served.Add(int64(n))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	c := testClient()
+	c.MaxRetries = 10
+	_, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/f", Path: filepath.Join(t.TempDir(), "f")})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultIncomplete {
+		t.Fatalf("err %v, want 9017", err)
+	}
+	if got := served.Load(); got > int64(len(data))*3/2+int64(len(data))*7/10 {
+		t.Errorf("%d bytes served for a %d-byte file", got, len(data))
+	}
+}
