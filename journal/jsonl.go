@@ -162,7 +162,7 @@ func (r *jsonlReader) Next() bool {
 func parseJSONL(line []byte) (Record, error) {
 	var f map[string]json.RawMessage
 	if err := json.Unmarshal(line, &f); err != nil {
-		return Record{}, err
+		return Record{Seq: seqHint(line)}, err
 	}
 	var rec Record
 	if raw, ok := f["seq"]; ok {
@@ -220,6 +220,36 @@ func parseJSONL(line []byte) (Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// seqHint reads "seq" from a line that does not parse as a whole (a torn
+// last line, say), so the error can still say which record it was.
+func seqHint(line []byte) uint64 {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if k == "seq" {
+			v, err := dec.Token()
+			if n, ok := v.(json.Number); ok && err == nil {
+				if u, err := strconv.ParseUint(n.String(), 10, 64); err == nil {
+					return u
+				}
+			}
+			return 0
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 func unmarshalField(f map[string]json.RawMessage, name string, dst any) error {

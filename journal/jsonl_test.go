@@ -122,6 +122,7 @@ func TestJSONLReaderErrors(t *testing.T) {
 		contains string
 	}{
 		{good + "\nnot json\n", 2, 0, ""},
+		{good + "\n" + `{"v":1,"seq":2,"time":"2026-11-22T01:02:03Z","type":1,"payload":{"x":`, 2, 2, "JSON"},
 		{good + "\n" + `{"v":1,"seq":2,"time":"yesterday","boot":"b","type":1}`, 2, 2, "time"},
 		{`{"v":2,"seq":7,"time":"2026-11-22T01:02:03Z","type":1}`, 1, 7, "schema"},
 		{`{"v":1,"time":"2026-11-22T01:02:03Z","type":1}`, 1, 0, "seq"},
