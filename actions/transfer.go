@@ -118,7 +118,17 @@ func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, err
 func (r *Runner) finish(ctx context.Context, log zerolog.Logger, tr projections.Transfer, start time.Time, cause error, fallback int, pre []event.Event, reboot bool) (Outcome, error) {
 	code, msg := FaultOf(cause, fallback)
 	fin := event.TransferFinished{Transfer: tr.ID, FaultCode: code, FaultString: msg, StartTime: start, CompleteTime: r.now().UTC()}
-	if _, err := r.Journal.Append(ctx, append(pre, fin)...); err != nil {
+	evs := append(pre, fin)
+	if reboot && code == FaultNone {
+		// The restart intent goes in the same record batch as the
+		// outcome: a crash cannot keep one and lose the other.
+		reason := "configuration"
+		if tr.Request.FileType == FileTypeFirmware {
+			reason = "firmware"
+		}
+		evs = append(evs, event.RestartRequested{Reason: reason})
+	}
+	if _, err := r.Journal.Append(ctx, evs...); err != nil {
 		return Outcome{}, fmt.Errorf("actions: transfer %d: journal outcome: %w", tr.ID, err)
 	}
 	r.removeFiles(tr.ID)

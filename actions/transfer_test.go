@@ -445,8 +445,10 @@ func TestRunnerCrashWhileApplying(t *testing.T) {
 	boom := errors.New("power cut")
 	f.wrap = func(j Journal) Journal {
 		return journalFunc(func(ctx context.Context, evs ...event.Event) ([]journal.Record, error) {
-			if _, ok := evs[len(evs)-1].(event.TransferFinished); ok {
-				return nil, boom
+			for _, e := range evs {
+				if _, ok := e.(event.TransferFinished); ok {
+					return nil, boom
+				}
 			}
 			return j.Append(ctx, evs...)
 		})
@@ -466,6 +468,12 @@ func TestRunnerCrashWhileApplying(t *testing.T) {
 	if got := f.sim.Installs(); len(got) != 1 {
 		t.Errorf("installs %v, want exactly one", got)
 	}
+	// The restart intent is durable with the outcome, and raises no M Reboot.
+	f.store.View(func(st *projections.State) {
+		if !st.Boot.RestartPending || st.Boot.RestartReason != "firmware" || st.Boot.RebootPending {
+			t.Errorf("boot state %+v", st.Boot)
+		}
+	})
 	if st := stats(acs, "p.npk"); st.Requests != 1 {
 		t.Errorf("package fetched %d times", st.Requests)
 	}

@@ -26,6 +26,10 @@ type Decision struct {
 	Raise []event.Event
 	// Start means a session should start now.
 	Start bool
+	// Transfer is a transfer to carry forward now (its ID), when no
+	// session is needed: one queued whose time has come, or one a crash
+	// left in progress.
+	Transfer uint64
 	// Reasons explain Start (or what Wake waits for), for the logs.
 	Reasons []string
 	// Wake is when to decide again at the latest (zero: only when a new
@@ -58,7 +62,7 @@ func Decide(s *State, now time.Time) Decision {
 	if s.Status().Status != StatusRunning {
 		return d
 	}
-	if s.Boot.FactoryResetPending || s.Boot.RebootPending {
+	if s.Boot.FactoryResetPending || s.Boot.RebootPending || s.Boot.RestartPending {
 		// The daemon carries these intents out first; no new session.
 		return d
 	}
@@ -108,6 +112,7 @@ func Decide(s *State, now time.Time) Decision {
 		return d
 	}
 	if len(reasons) == 0 {
+		d.Transfer = s.dueTransfer(now, wake)
 		return d
 	}
 	d.Reasons = dedupe(reasons)
@@ -119,17 +124,38 @@ func Decide(s *State, now time.Time) Decision {
 			return d
 		}
 		wake(s.Retry.NextAttempt)
+		d.Transfer = s.dueTransfer(now, wake)
 		return d
 	}
 	if onlyActive {
 		throttle := time.Duration(s.paramUint(ParamActiveNotifyThrottle, 0)) * time.Second
 		if next := s.Session.LastSuccess.Add(throttle); throttle > 0 && !s.Session.LastSuccess.IsZero() && now.Before(next) {
 			wake(next)
+			d.Transfer = s.dueTransfer(now, wake)
 			return d
 		}
 	}
 	d.Start = true
 	return d
+}
+
+// dueTransfer returns the oldest transfer to carry forward now: one a
+// crash left in progress or applying, else a queued one whose NotBefore has
+// come; a later NotBefore becomes a wake-up. Finished ones wait for their
+// TransferComplete, which is a session's business.
+func (s *State) dueTransfer(now time.Time, wake func(time.Time)) uint64 {
+	for _, tr := range s.Transfers.List() {
+		switch tr.State {
+		case TransferInProgressState, TransferApplyingState:
+			return tr.ID
+		case TransferQueuedState:
+			if !tr.Request.NotBefore.After(now) {
+				return tr.ID
+			}
+			wake(tr.Request.NotBefore)
+		}
+	}
+	return 0
 }
 
 // raisedAfterFailure: the pending connection request came after the last

@@ -36,6 +36,10 @@ type Boot struct {
 	// the next boot turns it into "M Reboot".
 	RebootPending    bool   `json:"reboot_pending,omitempty"`
 	RebootCommandKey string `json:"reboot_ck,omitempty"`
+	// RestartPending is a restart the device needs (after a firmware
+	// install): the daemon reboots; the next boot raises no "M Reboot".
+	RestartPending bool   `json:"restart_pending,omitempty"`
+	RestartReason  string `json:"restart_reason,omitempty"`
 	// FactoryResetPending is an intent with no outcome yet: the daemon
 	// must carry it out (again) before anything else.
 	FactoryResetPending bool `json:"factory_reset_pending,omitempty"`
@@ -162,6 +166,8 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		s.Pending.raise(EventPeriodic, "", seq, 0)
 	case event.RebootRequested:
 		s.Boot.RebootPending, s.Boot.RebootCommandKey = true, e.CommandKey
+	case event.RestartRequested:
+		s.Boot.RestartPending, s.Boot.RestartReason = true, e.Reason
 	case event.FactoryResetRequested:
 		s.Boot.FactoryResetPending = true
 	case event.FactoryResetDone:
@@ -288,6 +294,7 @@ func (s *State) booted(rec journal.Record, e event.Booted) string {
 		s.Pending.raise(EventMReboot, s.Boot.RebootCommandKey, rec.Seq, 0)
 		s.Boot.RebootPending, s.Boot.RebootCommandKey = false, ""
 	}
+	s.Boot.RestartPending, s.Boot.RestartReason = false, ""
 	return ""
 }
 

@@ -66,6 +66,7 @@ var decoders = map[Type]func([]byte) (Event, error){
 	TypeInformAccepted:            decodeAs[InformAccepted],
 	TypeSessionSucceeded:          decodeAs[SessionSucceeded],
 	TypeSessionFailed:             decodeAs[SessionFailed],
+	TypeRestartRequested:          decodeAs[RestartRequested],
 }
 
 // Decode turns a journal (type, payload) pair into an Event. An unknown type

@@ -25,6 +25,7 @@ func allSamples() []Event {
 		PeriodicInformDue{Due: t0},
 		RebootRequested{CommandKey: "rb", Source: SourceACS},
 		FactoryResetRequested{Source: SourceACS},
+		RestartRequested{Reason: "firmware"},
 		FactoryResetDone{Defaults: []Setting{{"enabled", "true"}}},
 		TransferQueued{Kind: KindDownload, CommandKey: "dl", FileType: "1 Firmware Upgrade Image", URL: "https://f/x", Password: "pw", NotBefore: t0},
 		TransferStarted{Transfer: 5, StartTime: t0},

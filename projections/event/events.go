@@ -147,6 +147,14 @@ type RebootRequested struct {
 	Source     string `json:"source"`
 }
 
+// RestartRequested is the durable intent to restart the device for a
+// reason of its own (a firmware install, a full configuration replacement):
+// unlike RebootRequested it raises no "M Reboot" — the Inform after it
+// carries "1 BOOT" and the transfer's own "7 TRANSFER COMPLETE".
+type RestartRequested struct {
+	Reason string `json:"reason"`
+}
+
 // FactoryResetRequested is the durable intent to factory-reset the device.
 type FactoryResetRequested struct {
 	Source string `json:"source"`
@@ -284,6 +292,7 @@ func (ScheduledInformDue) Type() Type        { return TypeScheduledInformDue }
 func (PeriodicInformDue) Type() Type         { return TypePeriodicInformDue }
 func (RebootRequested) Type() Type           { return TypeRebootRequested }
 func (FactoryResetRequested) Type() Type     { return TypeFactoryResetRequested }
+func (RestartRequested) Type() Type          { return TypeRestartRequested }
 func (FactoryResetDone) Type() Type          { return TypeFactoryResetDone }
 func (TransferQueued) Type() Type            { return TypeTransferQueued }
 func (TransferStarted) Type() Type           { return TypeTransferStarted }

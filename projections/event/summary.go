@@ -139,3 +139,4 @@ func (e SessionSucceeded) Summary() string { return fmt.Sprintf("session #%d", e
 func (e SessionFailed) Summary() string {
 	return fmt.Sprintf("session #%d: %s; retry #%d in %s", e.Session, e.Error, e.RetryCount, e.Delay)
 }
+func (e RestartRequested) Summary() string { return "for " + e.Reason }

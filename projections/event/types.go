@@ -34,6 +34,7 @@ const (
 	TypeInformAccepted            Type = 25
 	TypeSessionSucceeded          Type = 26
 	TypeSessionFailed             Type = 27
+	TypeRestartRequested          Type = 28
 )
 
 var typeNames = map[Type]string{
@@ -64,6 +65,7 @@ var typeNames = map[Type]string{
 	TypeInformAccepted:            "InformAccepted",
 	TypeSessionSucceeded:          "SessionSucceeded",
 	TypeSessionFailed:             "SessionFailed",
+	TypeRestartRequested:          "RestartRequested",
 }
 
 // String returns the type's stable name, or "Type(N)" for one this build
