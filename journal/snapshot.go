@@ -102,8 +102,12 @@ func (j *Journal) LoadSnapshot(name string) (Snapshot, bool, error) {
 		if !it.Valid() {
 			return nil
 		}
+		k := it.Item().Key()
+		if len(k) != len(prefix)+8 {
+			return fmt.Errorf("journal: snapshot %q: bad key %x", name, k)
+		}
 		found = true
-		keySeq := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+		keySeq := binary.BigEndian.Uint64(k[len(prefix):])
 		return it.Item().Value(func(v []byte) error {
 			var err error
 			snap, err = decodeSnapshot(name, keySeq, v)
