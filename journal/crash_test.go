@@ -105,15 +105,30 @@ func TestCrashKill(t *testing.T) {
 		}
 		r := j.NewReader(0)
 		want := uint64(1)
+		// Each child append of n = 1 + a%3 entries (payload i = a*10 + k)
+		// must be all there or not at all, acknowledged or not.
+		type appendID struct {
+			boot string
+			typ  uint16
+			a    int
+		}
+		parts := map[appendID]int{}
 		for r.Next() {
 			rec := r.Record()
 			if rec.Seq != want {
 				t.Fatalf("kill %d: seq %d where %d was due", i, rec.Seq, want)
 			}
-			if !strings.HasPrefix(rec.BootID, "child-") || !bytes.HasPrefix(rec.Payload, []byte(`{"i":`)) {
+			var x int
+			if _, err := fmt.Sscanf(string(rec.Payload), `{"i":%d,`, &x); err != nil || !strings.HasPrefix(rec.BootID, "child-") {
 				t.Fatalf("kill %d: seq %d decoded to junk: %+v", i, rec.Seq, rec)
 			}
+			parts[appendID{rec.BootID, rec.Type, x / 10}]++
 			want++
+		}
+		for id, n := range parts {
+			if n != 1+id.a%3 {
+				t.Fatalf("kill %d: append %+v left %d of its %d entries", i, id, n, 1+id.a%3)
+			}
 		}
 		if err := r.Err(); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
