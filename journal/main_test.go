@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -29,6 +30,9 @@ func crashChild(dir string) int {
 	o := Options{Dir: dir, BootID: "child-" + strconv.Itoa(os.Getpid()), Logger: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
 	// Small memtables so kills land in memtable switches and flushes too.
 	o.memTableSize = 1 << 20
+	// A parent that died without killing us must not leave us filling the
+	// disk (a closed stdout pipe also ends us, through SIGPIPE).
+	time.AfterFunc(time.Minute, func() { os.Exit(4) })
 	j, err := Open(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
