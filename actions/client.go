@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"syscall"
+
 	"context"
 	"crypto/tls"
 	"errors"
@@ -21,9 +23,13 @@ import (
 const (
 	DefaultMaxSize       = 256 << 20 // largest file accepted
 	DefaultReserve       = 1 << 20   // free space left on the download filesystem
-	DefaultProgressEvery = 256 << 10 // bytes between progress reports (at least 10 % of the size)
-	DefaultMaxRetries    = 5
-	DefaultIdleTimeout   = 60 * time.Second
+	DefaultProgressEvery = 64 << 10  // bytes between progress reports (at least 10 % of the size)
+	// receiveBuffer bounds the socket's receive buffer: bytes in flight are
+	// bytes a crash throws away (only what was journaled is resumed), and
+	// kernel autotuning would let them grow to megabytes on a fast link.
+	receiveBuffer      = 128 << 10
+	DefaultMaxRetries  = 5
+	DefaultIdleTimeout = 60 * time.Second
 )
 
 // FileClient moves files over HTTP(S) for transfers: resumable verified
@@ -117,8 +123,13 @@ func (c *FileClient) http() *http.Client {
 				tc = c.TLS.Clone()
 			}
 			rt = &http.Transport{
-				Proxy:                 nil,
-				DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				Proxy: nil,
+				DialContext: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second,
+					Control: func(_, _ string, rc syscall.RawConn) error {
+						return rc.Control(func(fd uintptr) {
+							syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, receiveBuffer)
+						})
+					}}).DialContext,
 				TLSClientConfig:       tc,
 				TLSHandshakeTimeout:   30 * time.Second,
 				ResponseHeaderTimeout: 60 * time.Second,

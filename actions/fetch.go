@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"github.com/cwmpd/cwmpd/projections/live"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -336,6 +338,7 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 			st.h.Write(buf[:n])
 			st.off += int64(n)
 			st.received += int64(n)
+			live.CrashAtBytes("download", st.off) // crash tests only: a no-op unless CWMPD_FAILPOINT says so
 			if err := c.report(ctx, st, false); err != nil {
 				return err
 			}

@@ -42,9 +42,9 @@ func TestFetchDigestAuthAndProgress(t *testing.T) {
 	if got.SHA256 != sha(data) || got.Size != int64(len(data)) {
 		t.Errorf("got %+v", got)
 	}
-	// 1 MiB, a report every 256 KiB: 3 (the 4th is the end, recorded as
-	// TransferFetched instead).
-	if len(reports) < 3 || len(reports) > 4 {
+	// 1 MiB, a report every 10 % (more than 64 KiB): about 9 (the last
+	// stretch ends as TransferFetched instead).
+	if len(reports) < 7 || len(reports) > 10 {
 		t.Errorf("reports %v", reports)
 	}
 	b, _ := os.ReadFile(dest)

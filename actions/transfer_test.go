@@ -49,8 +49,8 @@ func TestRunnerFirmwareSingleImage(t *testing.T) {
 	if c[event.TypeTransferStarted] != 1 || c[event.TypeTransferFetched] != 1 || c[event.TypeTransferApplying] != 1 || c[event.TypeTransferFinished] != 1 {
 		t.Errorf("journal counts %v", c)
 	}
-	// 300 KiB with progress every 256 KiB: one progress record, not hundreds.
-	if c[event.TypeTransferProgress] > 2 {
+	// 300 KiB with progress every 64 KiB: a handful of records, not hundreds.
+	if c[event.TypeTransferProgress] > 5 {
 		t.Errorf("%d progress records for 300 KiB", c[event.TypeTransferProgress])
 	}
 	noDownloads(t, f)

@@ -55,6 +55,11 @@ func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 			}
 			continue
 		}
+		if dec.Transfer != 0 && !d.xfer.running() {
+			if err := d.xfer.start(ctx, dec.Transfer); err != nil {
+				return fmt.Errorf("conductor: start transfer: %w", err)
+			}
+		}
 		var timer <-chan time.Time
 		if !dec.Wake.IsZero() {
 			t := time.NewTimer(time.Until(dec.Wake))
@@ -74,15 +79,35 @@ func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 // carryOutIntents acts on intents the journal holds and no outcome closes:
 // a factory reset, then a reboot. Both happen between sessions only.
 func (d *daemon) carryOutIntents(ctx context.Context) error {
-	var reset, reboot bool
-	d.store.View(func(s *projections.State) { reset, reboot = s.Boot.FactoryResetPending, s.Boot.RebootPending })
+	var reset, reboot, restart bool
+	var why string
+	d.store.View(func(s *projections.State) {
+		reset, reboot, restart, why = s.Boot.FactoryResetPending, s.Boot.RebootPending, s.Boot.RestartPending, s.Boot.RestartReason
+	})
+	if (reset || reboot || restart) && d.xfer.running() {
+		return nil // a transfer is being carried forward: reboot after it
+	}
 	if reset {
 		d.log.Info().Msg("factory reset")
 		if err := d.platform.FactoryReset(ctx); err != nil {
 			d.log.Error().Err(err).Msg("factory reset failed; will retry")
 			return nil
 		}
-		if _, err := d.store.Append(ctx, event.FactoryResetDone{Defaults: settingsEvents(d.defaults)}); err != nil {
+		// The reset point, then the device's default configuration, in one
+		// append: a crash cannot leave a half-reset device.
+		evs := []event.Event{event.FactoryResetDone{Defaults: settingsEvents(d.defaults)}}
+		// The configuration as the reset leaves it: no values, no rows, but
+		// every table's highest instance number (never reused).
+		after := d.paramsCopy()
+		after.Values, after.Attributes, after.ParameterKey = nil, nil, ""
+		for _, t := range after.Tables {
+			t.Live = nil
+		}
+		defaults, err := d.sim.DefaultConfigEvents(after)
+		if err != nil {
+			d.log.Warn().Err(err).Msg("default configuration script not applied")
+		}
+		if _, err := d.store.Append(ctx, append(evs, defaults...)...); err != nil {
 			return fmt.Errorf("conductor: journal factory reset: %w", err)
 		}
 		d.j.PutMeta(metaNextBootReason, []byte(event.BootFactoryReset))
@@ -91,6 +116,14 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 	if reboot {
 		d.j.PutMeta(metaNextBootReason, []byte(event.BootReboot))
 		return &rebootRequest{reason: "Reboot RPC"}
+	}
+	if restart {
+		reason := event.BootFirmware
+		if why != "firmware" {
+			reason = event.BootPowerOn
+		}
+		d.j.PutMeta(metaNextBootReason, []byte(reason))
+		return &rebootRequest{reason: why}
 	}
 	return nil
 }

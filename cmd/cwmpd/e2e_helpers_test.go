@@ -197,10 +197,19 @@ func enqueue(t *testing.T, srv *acsim.Server, msgs ...soap.Message) {
 	}
 }
 
+// connReq sends a connection request, retrying a few seconds while the
+// agent (re)starts its listener.
 func connReq(t *testing.T, srv *acsim.Server) {
 	t.Helper()
 	dev := onlyDevice(t, srv)
-	res, err := srv.ConnectionRequest(context.Background(), dev.Key, "")
+	var res acsim.ConnReqResult
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		res, err = srv.ConnectionRequest(context.Background(), dev.Key, "")
+		if err == nil && res.Status == 200 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || res.Status != 200 {
 		t.Fatalf("connection request: %+v %v", res, err)
 	}

@@ -147,6 +147,8 @@ type daemon struct {
 	j        *journal.Journal
 	store    *live.Store
 	platform actions.Platform
+	sim      *actions.Sim
+	xfer     *transfers
 	model    *datamodel.Model
 	watcher  *datamodel.Watcher
 	defaults map[string]string
@@ -176,7 +178,8 @@ func runDaemon(c runConfig, defaults map[string]string, log zerolog.Logger) erro
 	}
 	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now,
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
-	d.platform = &actions.Sim{Dir: c.state, Args: c.args}
+	d.sim = &actions.Sim{Dir: c.state, Args: c.args, CheckParam: datamodel.DefaultSchema().Check}
+	d.platform = d.sim
 	if c.defaults != "" {
 		if abs, err := filepath.Abs(c.defaults); err == nil {
 			j.PutMeta(metaDefaultsFile, []byte(abs))
@@ -199,6 +202,7 @@ func (d *daemon) run() error {
 			return datamodel.Runtime{ConnectionRequestURL: d.crURL}
 		}}
 	d.watcher = &datamodel.Watcher{Model: d.model, Store: d.store}
+	d.xfer = newTransfers(d)
 
 	var wg sync.WaitGroup
 	stopCR, err := d.startConnectionRequests(ctx)
@@ -247,6 +251,7 @@ func (d *daemon) run() error {
 	stopCR()
 	stopCtl()
 	wg.Wait()
+	d.xfer.wait()
 	var rb *rebootRequest
 	if errors.As(result, &rb) {
 		d.close()

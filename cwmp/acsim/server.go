@@ -130,6 +130,7 @@ func (s *Server) Start() error {
 		s.adminLn.Close()
 		return err
 	}
+	s.filesLn = smallSendBuffer{s.filesLn}
 	cwmpLn, filesLn := s.cwmpLn, s.filesLn
 	if s.cfg.TLS != nil {
 		// tls.NewListener offers no ALPN, so clients stay on HTTP/1.1 as
@@ -503,4 +504,18 @@ func (a *authenticator) check(w http.ResponseWriter, r *http.Request) (reason st
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+a.realm+`"`)
 	w.WriteHeader(http.StatusUnauthorized)
 	return reason, wrong
+}
+
+// smallSendBuffer keeps the file server from pushing a whole file into
+// kernel buffers at once, as a real network path would: its byte counters
+// then count bytes the CPE actually took, which crash tests compare with
+// the file sizes.
+type smallSendBuffer struct{ net.Listener }
+
+func (l smallSendBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(32 << 10)
+	}
+	return c, err
 }

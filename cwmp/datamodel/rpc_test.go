@@ -292,3 +292,18 @@ func TestInformParameters(t *testing.T) {
 		t.Errorf("changed value not current: %q", got["Device.Time.NTPServer1"])
 	}
 }
+
+func TestSchemaCheckForConfigScripts(t *testing.T) {
+	s := DefaultSchema()
+	if v, err := s.Check("Device.Users.User.4.Enable", "1"); err != nil || v.Value != "true" || v.Type != "boolean" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	if v, err := s.Check("Device.Users.User.4.Password", "x"); err != nil || !v.Hidden {
+		t.Fatalf("%+v %v", v, err)
+	}
+	for _, bad := range [][2]string{{"Device.DeviceInfo.UpTime", "1"}, {"Device.Nope", "1"}, {"Device.Time.Enable", "maybe"}} {
+		if _, err := s.Check(bad[0], bad[1]); err == nil {
+			t.Errorf("%s=%s accepted", bad[0], bad[1])
+		}
+	}
+}

@@ -1,8 +1,11 @@
 package datamodel
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // Type is a TR-181 base type, named as in the BBF XML and as xsd types.
@@ -155,3 +158,36 @@ func IsTableInstance(path string) bool { return strings.HasSuffix(path, ".{i}.")
 func tableOf(instancePath string) string { return strings.TrimSuffix(instancePath, "{i}.") }
 
 func i64(v int64) *int64 { return &v }
+
+// Check validates a value for a concrete parameter name outside any RPC (a
+// configuration script applied by the platform): the name must match a
+// writable parameter of the schema (instance numbers where the schema has
+// tables); it returns the canonical value and its type.
+func (s *Schema) Check(name, value string) (event.ParamValue, error) {
+	segs := strings.Split(name, ".")
+	pattern := ""
+	for i, seg := range segs {
+		if i > 0 {
+			pattern += "."
+		}
+		if isNumber(seg) {
+			if _, ok := s.Object(pattern + "{i}."); ok {
+				pattern += "{i}"
+				continue
+			}
+		}
+		pattern += seg
+	}
+	p, ok := s.Param(pattern)
+	if !ok {
+		return event.ParamValue{}, fmt.Errorf("datamodel: %s: no such parameter", name)
+	}
+	if !p.Write {
+		return event.ParamValue{}, fmt.Errorf("datamodel: %s: read-only", name)
+	}
+	v, err := p.Canonical(value, "")
+	if err != nil {
+		return event.ParamValue{}, fmt.Errorf("datamodel: %w", err)
+	}
+	return event.ParamValue{Name: name, Value: v, Type: string(p.Type), Hidden: p.Hidden}, nil
+}

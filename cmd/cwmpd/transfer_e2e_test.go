@@ -1,0 +1,163 @@
+package main
+
+import (
+	"net"
+
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/projections/live"
+)
+
+// firmware puts a 3-package manifest on acsim's file server; it returns the
+// manifest URL and the package names and sizes.
+func firmware(t *testing.T, srv *acsim.Server, version string, sizes ...int) (string, map[string]int) {
+	t.Helper()
+	var links []string
+	pkgs := map[string]int{}
+	for i, n := range sizes {
+		data := make([]byte, n)
+		rand.Read(data)
+		name := fmt.Sprintf("pkg%d.npk", i+1)
+		srv.AddFile(name, data)
+		sum := sha256.Sum256(data)
+		links = append(links, fmt.Sprintf(`<link size="%d" sha256="%s"><url>%s/files/%s</url></link>`, n, hex.EncodeToString(sum[:]), srv.FilesURL(), name))
+		pkgs[name] = n
+	}
+	srv.AddFile("upgrade.xml", []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<upgrade version="1" type="links" firmware="`+version+`"><links>`+strings.Join(links, "")+`</links></upgrade>`))
+	return srv.FilesURL() + "/files/upgrade.xml", pkgs
+}
+
+func informParam(srv *acsim.Server, name string) string {
+	d := srv.Devices()
+	if len(d) == 0 {
+		return ""
+	}
+	for _, p := range d[0].LastParameters {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// checkFirmwareStory asserts what the ACS must see once the upgrade story
+// is over: exactly one TransferComplete for fw-2 (fault 0, real times),
+// the new SoftwareVersion in the Inform, each package fetched < 1.5× its
+// size in total, and the firmware installed exactly once.
+func checkFirmwareStory(t *testing.T, srv *acsim.Server, state string, pkgs map[string]int, a *agent) {
+	t.Helper()
+	waitFor(t, func() bool { d := srv.Devices(); return len(d) == 1 && len(d[0].Transfers) >= 1 }, "a TransferComplete")
+	// Later sessions must not report it again.
+	connReq(t, srv)
+	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST") }, "a later session")
+	tcs := onlyDevice(t, srv).Transfers
+	if len(tcs) != 1 {
+		t.Fatalf("%d TransferCompletes: %+v\n%s", len(tcs), tcs, a.logs())
+	}
+	tc := tcs[0]
+	if tc.CommandKey != "fw-2" || tc.FaultCode != 0 || tc.StartTime.IsZero() || tc.CompleteTime.Before(tc.StartTime) {
+		t.Fatalf("TransferComplete %+v", tc)
+	}
+	if v := informParam(srv, "Device.DeviceInfo.SoftwareVersion"); v != "cwmpd-sim 2.0.0" {
+		t.Fatalf("SoftwareVersion after the upgrade: %q", v)
+	}
+	for _, st := range srv.FileStats() {
+		if n, ok := pkgs[st.Name]; ok && st.BytesServed >= int64(n)*3/2 {
+			t.Errorf("%s: %d bytes served for %d", st.Name, st.BytesServed, n)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(state, "device", "installs.log"))
+	if n := strings.Count(strings.TrimSpace(string(b)), "\n") + 1; len(strings.TrimSpace(string(b))) == 0 || n != 1 {
+		t.Fatalf("firmware installed %d times:\n%s", n, b)
+	}
+}
+
+// TestE2EFirmwareUpgradeThroughAManifest: Download of a 3-package manifest,
+// install, restart, and the TransferComplete with 1 BOOT.
+func TestE2EFirmwareUpgradeThroughAManifest(t *testing.T) {
+	srv := acs(t)
+	url, pkgs := firmware(t, srv, "cwmpd-sim 2.0.0", 100<<10, 200<<10, 50<<10)
+	enqueue(t, srv, &soap.Download{CommandKey: "fw-2", FileType: "1 Firmware Upgrade Image", URL: url})
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	checkFirmwareStory(t, srv, state, pkgs, a)
+	var with string
+	for _, e := range srv.Transcript() {
+		if e.Method == "TransferComplete" {
+			break
+		}
+		if e.Method == "Inform" {
+			with = fmt.Sprint(e.Summary)
+		}
+	}
+	if !strings.Contains(with, "7 TRANSFER COMPLETE") || !strings.Contains(with, "M Download") || !strings.Contains(with, "1 BOOT") || strings.Contains(with, "M Reboot") {
+		t.Fatalf("the Inform with the TransferComplete: %s", with)
+	}
+	if errs := transcriptErrors(srv); len(errs) > 0 {
+		t.Fatalf("strict ACS: %v", errs)
+	}
+	a.stop()
+}
+
+// TestCrashDuringFirmwareUpgrade kills the real daemon right after each
+// journal record of the upgrade story, and at byte offsets inside each
+// package download, restarts it, and checks the ACS's view: installed
+// once, each file fetched < 1.5×, one TransferComplete, none after its
+// acknowledgement.
+func TestCrashDuringFirmwareUpgrade(t *testing.T) {
+	points := []string{
+		"after:TransferQueued", "after:TransferStarted",
+		"after:TransferProgress:1", "after:TransferProgress:9",
+		"after:TransferFetched:1", "after:TransferFetched:2", "after:TransferFetched:4",
+		"after:TransferApplying", "after:TransferFinished", "after:RestartRequested",
+		"after:Booted", "after:TransferCompleteAcked",
+		"bytes:download:70000", "bytes:download:700000",
+	}
+	passed := 0
+	for _, fp := range points {
+		t.Run(fp, func(t *testing.T) {
+			srv := acs(t)
+			url, pkgs := firmware(t, srv, "cwmpd-sim 2.0.0", 1<<20, 800<<10, 600<<10)
+			enqueue(t, srv, &soap.Download{CommandKey: "fw-2", FileType: "1 Firmware Upgrade Image", URL: url})
+			state := t.TempDir()
+			defaults := defaultsFor(t, srv)
+			// A fixed connection-request port: the ACS may still hold the
+			// URL of the process that crashed.
+			cr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			a := startAgentEnv(t, state, []string{live.FailpointEnv + "=" + fp}, "--defaults", defaults, "--connreq-listen", cr)
+			if err := a.waitKilled(30 * time.Second); err != nil {
+				t.Fatalf("%v\n%s", err, a.logs())
+			}
+			a = startAgent(t, state, "--defaults", defaults, "--connreq-listen", cr)
+			checkFirmwareStory(t, srv, state, pkgs, a)
+			if code := a.stop(); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			if r := runBin(t, "replay", state); r.code != 0 {
+				t.Fatalf("replay: exit %d\n%s", r.code, r.stdout)
+			}
+			passed++
+		})
+	}
+	t.Logf("firmware upgrade story: %d crash points, %d passed", len(points), passed)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
