@@ -101,6 +101,15 @@ func (s *State) Apply(rec journal.Record) error {
 	if err != nil {
 		return &journal.CorruptionError{Seq: rec.Seq, Err: err}
 	}
+	return s.ApplyEvent(rec, ev)
+}
+
+// ApplyEvent is Apply for a record its caller already decoded (replay
+// decodes once for the timeline and the fold).
+func (s *State) ApplyEvent(rec journal.Record, ev event.Event) error {
+	if s.Seq != 0 && rec.Seq != s.Seq+1 {
+		return fmt.Errorf("projections: record %d after %d: out of order", rec.Seq, s.Seq)
+	}
 	s.Seq = rec.Seq
 	if reason := s.apply(rec, ev); reason != "" {
 		return &ViolationError{Seq: rec.Seq, Reason: reason}

@@ -92,7 +92,7 @@ func Run(r journal.Reader, opts Options) (*Result, error) {
 				return res, fmt.Errorf("replay: timeline: %w", err)
 			}
 		}
-		if err := st.Apply(rec); err != nil {
+		if err := st.ApplyEvent(rec, ev); err != nil {
 			var v *projections.ViolationError
 			if !errors.As(err, &v) {
 				return res, err

@@ -73,6 +73,9 @@ var decoders = map[Type]func([]byte) (Event, error){
 // is not an error (see Unknown); a payload that is not a JSON object of the
 // expected shape is.
 func Decode(typ uint16, payload []byte) (Event, error) {
+	if e, ok := fastDecode(Type(typ), payload); ok {
+		return e, nil
+	}
 	dec, ok := decoders[Type(typ)]
 	if !ok {
 		return Unknown{Code: Type(typ), Payload: append([]byte(nil), payload...)}, nil
