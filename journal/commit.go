@@ -165,6 +165,12 @@ func (j *Journal) commitGroup(group []*appendReq) {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 
+	if err := j.checkFree(groupOp(group)); err != nil {
+		for _, r := range group {
+			r.res <- appendResult{err: err}
+		}
+		return
+	}
 	now := j.clock().UTC()
 	first, last, bytes := j.first.Load(), j.last.Load(), j.bytes
 	next := last + 1
@@ -240,6 +246,13 @@ func (j *Journal) commitGroup(group []*appendReq) {
 	}
 	j.notify()
 	j.maybeTriggerRetention()
+}
+
+func groupOp(group []*appendReq) string {
+	if group[0].given != nil {
+		return "import"
+	}
+	return "append"
 }
 
 // stamp turns a request into records numbered from next.

@@ -28,6 +28,18 @@ type Options struct {
 	// TempDir is where a read-only open copies a directory that Badger cannot
 	// open read-only (one left by a killed writer). Default os.TempDir().
 	TempDir string
+	// MinFreeBytes, when positive, is the free space the journal leaves on
+	// its filesystem: before each group commit and snapshot save it reads the
+	// free space of Dir (statfs, blocks available to unprivileged users) and
+	// refuses the write with ErrDiskFull below it. Badger crashes when the
+	// disk fills under it, so the reserve must cover what Badger writes in
+	// the background after the last accepted append: a memtable flush and a
+	// compaction (about 4 × the memtable size, 8 MiB with the defaults) plus
+	// anything else that shares the filesystem.
+	MinFreeBytes int64
+	// FreeSpace, when set, replaces the statfs reading (tests inject a
+	// full disk with it).
+	FreeSpace func() (uint64, error)
 
 	// memTableSize overrides defaultMemTableSize so tests can cross many
 	// memtables with little data.

@@ -42,6 +42,9 @@ func (j *Journal) SaveSnapshot(s Snapshot) error {
 	if first > 0 && s.Seq+1 < first {
 		return fmt.Errorf("journal: save snapshot %q: seq %d: records %d..%d: %w", s.Name, s.Seq, s.Seq+1, first-1, ErrCompacted)
 	}
+	if err := j.checkFree("save snapshot"); err != nil {
+		return err
+	}
 	val := make([]byte, 0, 14+len(s.Data))
 	val = binary.BigEndian.AppendUint16(val, snapshotFormat)
 	val = binary.BigEndian.AppendUint64(val, s.Seq)
