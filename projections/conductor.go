@@ -102,7 +102,7 @@ func Decide(s *State, now time.Time) Decision {
 			onlyActive = false
 		}
 	}
-	if len(s.Transfers.Owed()) > 0 {
+	if s.Transfers.HasOwed() {
 		reasons = append(reasons, "TransferComplete owed")
 		onlyActive = false
 	}

@@ -44,7 +44,7 @@ func (s *State) Check() []error {
 			bad("pending: malformed event code %q", e.Code)
 		}
 	}
-	owed := len(s.Transfers.Owed()) > 0
+	owed := s.Transfers.HasOwed()
 	if owed != s.Pending.Has(EventTransferComplete, "") {
 		bad("pending: TransferComplete owed=%v but \"7 TRANSFER COMPLETE\" pending=%v", owed, !owed)
 	}

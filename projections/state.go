@@ -229,7 +229,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		}
 		s.Transfers.remove(e.Transfer)
 		s.Transfers.Acked++
-		s.Pending.transferAcked(e.Transfer, len(s.Transfers.Owed()) > 0)
+		s.Pending.transferAcked(e.Transfer, s.Transfers.HasOwed())
 	case event.TransferCancelled:
 		tr := s.Transfers.get(e.Transfer)
 		if tr == nil {
@@ -241,7 +241,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 			return fmt.Sprintf("cancel of transfer #%d, already %s", e.Transfer, tr.State)
 		}
 		s.Transfers.remove(e.Transfer)
-		s.Pending.transferAcked(e.Transfer, len(s.Transfers.Owed()) > 0)
+		s.Pending.transferAcked(e.Transfer, s.Transfers.HasOwed())
 	case event.SessionStarted:
 		prev := s.Session.Open
 		s.Session.Open = seq
@@ -252,7 +252,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		if e.Session != s.Session.Open {
 			return fmt.Sprintf("InformResponse for session #%d, open is #%d", e.Session, s.Session.Open)
 		}
-		s.Pending.delivered(e.Session, e.Events, len(s.Transfers.Owed()) > 0)
+		s.Pending.delivered(e.Session, e.Events, s.Transfers.HasOwed())
 		for _, d := range e.Events {
 			if d.Code == EventBootstrap && !s.Pending.Has(EventBootstrap, "") {
 				s.Boot.BootstrapDelivered = true
@@ -324,7 +324,7 @@ func (s *State) setSetting(seq uint64, name, value string) {
 		s.Transfers.dropUnstarted()
 		s.Pending.removeWhere(func(e PendingEvent) bool {
 			return e.Transfer != 0 && s.Transfers.get(e.Transfer) == nil ||
-				e.Code == EventTransferComplete && len(s.Transfers.Owed()) == 0
+				e.Code == EventTransferComplete && !s.Transfers.HasOwed()
 		})
 		s.Pending.raise(EventBootstrap, "", seq, 0)
 		s.Retry.reset()

@@ -59,6 +59,17 @@ func (t *Transfers) List() []*Transfer {
 	return out
 }
 
+// HasOwed reports whether any TransferComplete is owed (without the
+// allocation of Owed: it runs for every record replayed).
+func (t *Transfers) HasOwed() bool {
+	for _, tr := range t.ByID {
+		if tr.State == TransferFinishedState {
+			return true
+		}
+	}
+	return false
+}
+
 // Owed returns the finished transfers whose TransferComplete the ACS has
 // not acknowledged, oldest first.
 func (t *Transfers) Owed() []*Transfer {
