@@ -28,7 +28,7 @@ func (r *rebootRequest) Error() string { return "reboot: " + r.reason }
 // the reboot and factory-reset intents; between decisions it sleeps until
 // the decision's wake time or a new journal record.
 func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
-	wake, cancel := d.j.Subscribe()
+	wake, cancel := d.store.Subscribe()
 	defer cancel()
 	for {
 		if ctx.Err() != nil {

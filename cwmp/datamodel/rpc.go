@@ -263,6 +263,7 @@ func (h *Handler) getAttributes(r *soap.GetParameterAttributes) soap.Message {
 // be empty or "Subscriber".
 func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttributes) soap.Message {
 	var changes []event.AttributeChange
+	var watched []event.ParamValue // their values now: the baseline of the watch
 	var f *soap.Fault
 	h.view(func(v *view) {
 		for _, s := range r.ParameterList {
@@ -303,6 +304,9 @@ func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttribu
 				if c.NotificationChange || c.AccessListChange {
 					changes = append(changes, c)
 				}
+				if c.NotificationChange && c.Notification > 0 {
+					watched = append(watched, event.ParamValue{Name: np.name, Value: v.rawValue(np.name, np.p)})
+				}
 			}
 		}
 	})
@@ -310,7 +314,16 @@ func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttribu
 		return f
 	}
 	if len(changes) > 0 {
-		if _, err := h.Store.Append(ctx, event.AttributesSet{Changes: changes}); err != nil {
+		// A parameter starts being watched from its value now: a change
+		// right after the SPA, before the next poll, is still a change.
+		do := func() error { _, err := h.Store.Append(ctx, event.AttributesSet{Changes: changes}); return err }
+		var err error
+		if h.Watcher != nil {
+			err = h.Watcher.watchWhile(watched, do)
+		} else {
+			err = do()
+		}
+		if err != nil {
 			return fault(soap.FaultInternalError, "cannot record the change")
 		}
 	}

@@ -88,6 +88,24 @@ func (w *Watcher) acceptWhile(values []event.ParamValue, do func() error) error 
 	return nil
 }
 
+// watchWhile runs do (which journals an SPA) with polls held off, then
+// makes values the baseline of the parameters it starts watching.
+func (w *Watcher) watchWhile(values []event.ParamValue, do func() error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := do(); err != nil {
+		return err
+	}
+	if w.baseline != nil {
+		for _, v := range values {
+			if _, watched := w.baseline[v.Name]; !watched {
+				w.baseline[v.Name] = v.Value
+			}
+		}
+	}
+	return nil
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

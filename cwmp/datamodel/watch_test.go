@@ -62,3 +62,15 @@ func TestForcedActiveHostValueChangeIsActive(t *testing.T) {
 		}
 	})
 }
+
+func TestWatchStartsAtTheSPANotAtTheNextPoll(t *testing.T) {
+	f := newFix(t)
+	f.w.Poll() // baseline: nothing watched
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 2}}})
+	// Changed before any poll saw the parameter watched.
+	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "fast"}}})
+	if ch, active := f.w.Poll(); len(ch) != 1 || !active {
+		t.Fatalf("change right after the SPA missed: %v %v", ch, active)
+	}
+}

@@ -36,6 +36,7 @@ type Store struct {
 	early     map[uint64]journal.Record // appended but waiting for a predecessor
 	sinceSnap int
 	snapping  bool
+	subs      map[chan struct{}]struct{}
 	snapWG    sync.WaitGroup
 }
 
@@ -134,6 +135,12 @@ func (s *Store) Append(ctx context.Context, evs ...event.Event) ([]journal.Recor
 		s.sinceSnap++
 	}
 	s.folded.Broadcast()
+	for ch := range s.subs {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already waiting
+		}
+	}
 	last := recs[len(recs)-1].Seq
 	for s.st.Seq < last {
 		s.folded.Wait()
@@ -182,6 +189,24 @@ func (s *Store) SnapshotNow() error {
 		return err
 	}
 	return s.j.SaveSnapshot(journal.Snapshot{Name: projections.SnapshotName, Seq: seq, Data: data})
+}
+
+// Subscribe returns a channel that receives a (coalesced) wake-up after
+// appended records are folded — unlike the journal's own subscription, the
+// state a woken reader sees already includes them.
+func (s *Store) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	if s.subs == nil {
+		s.subs = map[chan struct{}]struct{}{}
+	}
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.subs, ch)
+		s.mu.Unlock()
+	}
 }
 
 // View runs fn with the current state; fn must not keep it or modify it.

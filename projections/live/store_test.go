@@ -101,3 +101,17 @@ func TestParseFailpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscribersWakeAfterTheFold(t *testing.T) {
+	j, s := open(t, t.TempDir(), 1000)
+	defer j.Close()
+	wake, cancel := s.Subscribe()
+	defer cancel()
+	go s.Append(context.Background(), event.Booted{Reason: "x"})
+	<-wake
+	s.View(func(st *projections.State) {
+		if st.Seq != 1 {
+			t.Fatalf("woken before the fold: seq %d", st.Seq)
+		}
+	})
+}
