@@ -103,9 +103,14 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 		for _, t := range after.Tables {
 			t.Live = nil
 		}
-		defaults, err := d.sim.DefaultConfigEvents(after)
-		if err != nil {
-			d.log.Warn().Err(err).Msg("default configuration script not applied")
+		var defaults []event.Event
+		if d.sim != nil {
+			// The simulated device's default configuration script; a real
+			// router's reset command applies its own.
+			var err error
+			if defaults, err = d.sim.DefaultConfigEvents(after); err != nil {
+				d.log.Warn().Err(err).Msg("default configuration script not applied")
+			}
 		}
 		if _, err := d.store.Append(ctx, append(evs, defaults...)...); err != nil {
 			return fmt.Errorf("conductor: journal factory reset: %w", err)

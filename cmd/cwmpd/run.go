@@ -31,6 +31,7 @@ type runConfig struct {
 	state        string
 	defaults     string
 	platform     string
+	hooks        string
 	logFormat    string
 	logLevel     string
 	crListen     string // connection-request listen address override (tests)
@@ -54,7 +55,8 @@ func cmdRun(args []string, stderr io.Writer) error {
 	var c runConfig
 	fs.StringVar(&c.state, "state", defaultStateDir, "state directory (journal, control socket, simulated device)")
 	fs.StringVar(&c.defaults, "defaults", "", "factory-default settings file (key=value lines) for the first boot and resets")
-	fs.StringVar(&c.platform, "platform", "sim", "device platform: sim")
+	fs.StringVar(&c.platform, "platform", "sim", "device platform: sim (simulated device in the state dir) or hooks (shell commands)")
+	fs.StringVar(&c.hooks, "hooks", "", "with --platform hooks: the file of key=command lines (see dist/hooks.conf.example)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or console")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address (default: all addresses, connection-request-port)")
@@ -70,8 +72,13 @@ func cmdRun(args []string, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("run: unexpected argument %q", pos[0])
 	}
-	if c.platform != "sim" {
-		return usagef("run: --platform takes sim (the hooks platform arrives with the transfers work), not %q", c.platform)
+	switch {
+	case c.platform != "sim" && c.platform != "hooks":
+		return usagef("run: --platform takes sim or hooks, not %q", c.platform)
+	case c.platform == "hooks" && c.hooks == "":
+		return usagef("run: --platform hooks needs --hooks FILE")
+	case c.platform == "sim" && c.hooks != "":
+		return usagef("run: --hooks is for --platform hooks")
 	}
 	if c.logFormat != "json" && c.logFormat != "console" {
 		return usagef("run: --log-format takes json or console, not %q", c.logFormat)
@@ -85,6 +92,12 @@ func cmdRun(args []string, stderr io.Writer) error {
 	}
 	if c.pollInterval < 100*time.Millisecond {
 		return usagef("run: --poll-interval must be at least 100ms")
+	}
+	var hooks *actions.Hooks
+	if c.platform == "hooks" {
+		if hooks, err = readHooks(c.hooks, c.state); err != nil {
+			return usagef("run: hooks file %s: %v", c.hooks, err)
+		}
 	}
 	var defaults map[string]string
 	if c.defaults != "" {
@@ -102,7 +115,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000"}
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
-	return runDaemon(c, defaults, log)
+	return runDaemon(c, defaults, hooks, log)
 }
 
 // readDefaults parses a factory-default settings file: key=value lines with
@@ -161,7 +174,7 @@ type daemon struct {
 	stopped chan struct{}
 }
 
-func runDaemon(c runConfig, defaults map[string]string, log zerolog.Logger) error {
+func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, log zerolog.Logger) error {
 	bootID := newBootID()
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID,
 		Logger: log.With().Str("component", "journal").Logger()})
@@ -178,8 +191,12 @@ func runDaemon(c runConfig, defaults map[string]string, log zerolog.Logger) erro
 	}
 	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now,
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
-	d.sim = &actions.Sim{Dir: c.state, Args: c.args, CheckParam: datamodel.DefaultSchema().Check}
-	d.platform = d.sim
+	if hooks != nil {
+		d.platform = hooks
+	} else {
+		d.sim = &actions.Sim{Dir: c.state, Args: c.args, CheckParam: datamodel.DefaultSchema().Check}
+		d.platform = d.sim
+	}
 	if c.defaults != "" {
 		if abs, err := filepath.Abs(c.defaults); err == nil {
 			j.PutMeta(metaDefaultsFile, []byte(abs))
@@ -255,7 +272,7 @@ func (d *daemon) run() error {
 	var rb *rebootRequest
 	if errors.As(result, &rb) {
 		d.close()
-		d.log.Info().Str("reason", rb.reason).Msg("rebooting the simulated device (re-executing the daemon)")
+		d.log.Info().Str("reason", rb.reason).Str("platform", d.cfg.platform).Msg("rebooting the device")
 		if err := d.platform.Reboot(context.Background()); err != nil {
 			return fmt.Errorf("run: reboot: %w", err)
 		}
