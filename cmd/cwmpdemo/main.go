@@ -9,6 +9,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -50,6 +53,7 @@ type demo struct {
 	dir        string
 	acs, cwmpd *exec.Cmd
 	admin      string
+	files      string
 	cwmpdLog   *os.File
 	acsLog     *os.File
 	stepN      int
@@ -84,6 +88,7 @@ func (d *demo) run() error {
 	}
 	acsURL := fmt.Sprintf("http://127.0.0.1:%d/cwmp", ports[0])
 	d.admin = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	d.files = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
 
 	d.step("Start the bundled ACS (acsim): Digest auth, strict schema checks")
 	d.acsLog, _ = os.Create(filepath.Join(d.dir, "acsim.log"))
@@ -193,14 +198,58 @@ connection-request-port=%d
 	}
 	say("Inform events %s, ParameterKey in the Inform: %s", eventsOf(dev), param(dev, "Device.ManagementServer.ParameterKey"))
 
+	d.step("Firmware upgrade through a manifest: two packages, verified, installed together, then a restart")
+	var links []string
+	for i, size := range []int{96 << 10, 48 << 10} {
+		name := fmt.Sprintf("demo-pkg%d.npk", i+1)
+		data := bytes.Repeat([]byte(fmt.Sprintf("package %d ", i+1)), size/10)
+		sum := sha256.Sum256(data)
+		if err := d.put("/files/"+name, data); err != nil {
+			return err
+		}
+		links = append(links, fmt.Sprintf(`<link size="%d" sha256="%s"><url>%s/files/%s</url></link>`, len(data), hex.EncodeToString(sum[:]), d.files, name))
+	}
+	manifest := `<?xml version="1.0" encoding="UTF-8"?>
+<upgrade version="1" type="links" firmware="cwmpd-sim 2.0.0"><links>` + strings.Join(links, "") + `</links></upgrade>`
+	if err := d.put("/files/upgrade.xml", []byte(manifest)); err != nil {
+		return err
+	}
+	say("manifest %s/files/upgrade.xml lists 2 packages with size and sha256", d.files)
+	if err := d.rpc(fmt.Sprintf(`{"method":"Download","args":{"CommandKey":"fw-2.0","FileType":"1 Firmware Upgrade Image","URL":"%s/files/upgrade.xml"}}`, d.files)); err != nil {
+		return err
+	}
+	if _, err := d.post("/connreq?device="+dev.Key, ""); err != nil {
+		return err
+	}
+	var wt map[string]any
+	if err := d.getJSON("/wait?transfers=1&timeout=30s", &wt); err != nil {
+		return fmt.Errorf("waiting for the TransferComplete: %w", err)
+	}
+	if dev, err = d.device(); err != nil {
+		return err
+	}
+	if err := expectEvents(dev, "7 TRANSFER COMPLETE", "M Download", "1 BOOT"); err != nil {
+		return err
+	}
+	say("after the restart, Inform events %s; SoftwareVersion = %s", eventsOf(dev), param(dev, "Device.DeviceInfo.SoftwareVersion"))
+	if len(dev.Transfers) != 1 || dev.Transfers[0].FaultCode != 0 || param(dev, "Device.DeviceInfo.SoftwareVersion") != "cwmpd-sim 2.0.0" {
+		return fmt.Errorf("upgrade not reported as done: %+v", dev.Transfers)
+	}
+	say("TransferComplete fw-2.0: fault %d, %s → %s", dev.Transfers[0].FaultCode,
+		dev.Transfers[0].StartTime.Format("15:04:05.000"), dev.Transfers[0].CompleteTime.Format("15:04:05.000"))
+
 	d.step("Reboot with command key demo-reboot (the simulated device re-executes cwmpd)")
+	before, err := d.sessions()
+	if err != nil {
+		return err
+	}
 	if err := d.rpc(`{"method":"Reboot","args":{"CommandKey":"demo-reboot"}}`); err != nil {
 		return err
 	}
 	if _, err := d.post("/connreq?device="+dev.Key, ""); err != nil {
 		return err
 	}
-	if err := d.waitSessions(5); err != nil {
+	if err := d.waitSessions(before + 2); err != nil {
 		return err
 	}
 	if dev, err = d.device(); err != nil {
@@ -326,11 +375,35 @@ func (d *demo) waitSessions(n int) error {
 	return nil
 }
 
+func (d *demo) put(path string, data []byte) error {
+	req, _ := http.NewRequest(http.MethodPut, d.admin+path, bytes.NewReader(data))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("acsim PUT %s: HTTP %d", path, resp.StatusCode)
+	}
+	return nil
+}
+
+func (d *demo) sessions() (int, error) {
+	var c struct{ Sessions int }
+	err := d.getJSON("/counts", &c)
+	return c.Sessions, err
+}
+
 type event struct {
 	EventCode, CommandKey string
 }
 
 type deviceInfo struct {
+	Transfers []struct {
+		CommandKey              string
+		FaultCode               int
+		StartTime, CompleteTime time.Time
+	} `json:"transfers"`
 	Key               string  `json:"key"`
 	LastEvents        []event `json:"lastEvents"`
 	LastParameters    []struct{ Name, Value string }
