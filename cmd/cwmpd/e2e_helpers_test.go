@@ -95,9 +95,15 @@ func (a *agent) start() {
 	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(a.cmd, a.done)
 }
 
-// stop sends SIGTERM and returns the exit code.
+// stop sends SIGTERM and returns the exit code. Every test's logs are
+// also checked here for the passwords its agents were given.
 func (a *agent) stop() int {
 	a.t.Helper()
+	for _, secret := range []string{"cpe-secret", "cr-secret"} {
+		if strings.Contains(a.logs(), secret) {
+			a.t.Errorf("a password (%s) reached the log", secret)
+		}
+	}
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-a.done:
