@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sync/atomic"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -14,9 +16,10 @@ import (
 // crashStory runs one story with a failpoint, restarts the agent without it,
 // and hands the ACS to check.
 func crashStory(t *testing.T, name string, points []string, setup func(*testing.T, *acsim.Server), check func(*testing.T, *acsim.Server, string, *agent)) {
-	passed := 0
+	var passed atomic.Int32
 	for _, fp := range points {
 		t.Run(fp, func(t *testing.T) {
+			t.Parallel() // each point has its own ACS, state dir and ports
 			srv := acs(t)
 			setup(t, srv)
 			state := t.TempDir()
@@ -40,10 +43,10 @@ func crashStory(t *testing.T, name string, points []string, setup func(*testing.
 					t.Fatalf("factory reset done %d times:\n%s", n, r.stdout)
 				}
 			}
-			passed++
+			passed.Add(1)
 		})
 	}
-	t.Logf("%s: %d crash points, %d passed", name, len(points), passed)
+	t.Cleanup(func() { t.Logf("%s: %d crash points, %d passed", name, len(points), passed.Load()) })
 }
 
 // oneTransferComplete waits for the TransferComplete of ck, provokes one

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sync/atomic"
+
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,9 +87,10 @@ func TestCrashDuringRebootDeliversMRebootExactlyOnce(t *testing.T) {
 		"after:SessionStarted", "after:InformAccepted", "after:RebootRequested",
 		"after:SessionSucceeded", "after:Booted",
 	}
-	passed := 0
+	var passed atomic.Int32
 	for _, fp := range points {
 		t.Run(fp, func(t *testing.T) {
+			t.Parallel() // each point has its own ACS, state dir and ports
 			srv := acs(t)
 			enqueue(t, srv, &soap.Reboot{CommandKey: "crash-rb"})
 			state := t.TempDir()
@@ -113,8 +116,8 @@ func TestCrashDuringRebootDeliversMRebootExactlyOnce(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("replay after crash: exit %d\n%s", r.code, r.stdout)
 			}
-			passed++
+			passed.Add(1)
 		})
 	}
-	t.Logf("reboot story: %d crash points, %d passed", len(points), passed)
+	t.Cleanup(func() { t.Logf("reboot story: %d crash points, %d passed", len(points), passed.Load()) })
 }

@@ -11,11 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
-	"github.com/cwmpd/cwmpd/projections/live"
 )
 
 // firmware puts a 3-package manifest on acsim's file server; it returns the
@@ -124,33 +122,13 @@ func TestCrashDuringFirmwareUpgrade(t *testing.T) {
 		"after:Booted", "after:TransferCompleteAcked",
 		"bytes:download:70000", "bytes:download:700000",
 	}
-	passed := 0
-	for _, fp := range points {
-		t.Run(fp, func(t *testing.T) {
-			srv := acs(t)
-			url, pkgs := firmware(t, srv, "cwmpd-sim 2.0.0", 1<<20, 800<<10, 600<<10)
-			enqueue(t, srv, &soap.Download{CommandKey: "fw-2", FileType: "1 Firmware Upgrade Image", URL: url})
-			state := t.TempDir()
-			defaults := defaultsFor(t, srv)
-			// A fixed connection-request port: the ACS may still hold the
-			// URL of the process that crashed.
-			cr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-			a := startAgentEnv(t, state, []string{live.FailpointEnv + "=" + fp}, "--defaults", defaults, "--connreq-listen", cr)
-			if err := a.waitKilled(30 * time.Second); err != nil {
-				t.Fatalf("%v\n%s", err, a.logs())
-			}
-			a = startAgent(t, state, "--defaults", defaults, "--connreq-listen", cr)
-			checkFirmwareStory(t, srv, state, pkgs, a)
-			if code := a.stop(); code != 0 {
-				t.Fatalf("exit %d", code)
-			}
-			if r := runBin(t, "replay", state); r.code != 0 {
-				t.Fatalf("replay: exit %d\n%s", r.code, r.stdout)
-			}
-			passed++
-		})
-	}
-	t.Logf("firmware upgrade story: %d crash points, %d passed", len(points), passed)
+	pkgs := map[string]int{"pkg1.npk": 1 << 20, "pkg2.npk": 800 << 10, "pkg3.npk": 600 << 10}
+	crashStory(t, "firmware upgrade", points, func(t *testing.T, srv *acsim.Server) {
+		url, _ := firmware(t, srv, "cwmpd-sim 2.0.0", pkgs["pkg1.npk"], pkgs["pkg2.npk"], pkgs["pkg3.npk"])
+		enqueue(t, srv, &soap.Download{CommandKey: "fw-2", FileType: "1 Firmware Upgrade Image", URL: url})
+	}, func(t *testing.T, srv *acsim.Server, state string, a *agent) {
+		checkFirmwareStory(t, srv, state, pkgs, a)
+	})
 }
 
 func freePort(t *testing.T) int {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -165,4 +166,18 @@ func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return c, nil
+}
+
+// StrictWhenPossible is the schema mode for tests: validation required
+// wherever the BBF schemas are found (so CI can never pass with the check
+// silently off), the codec alone where they are not.
+func StrictWhenPossible() SchemaMode {
+	// Without xmllint but with the schemas, Require makes New fail
+	// loudly, which is what CI must do.
+	if dir := defaultBBFDir(); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "cwmp-1-2.xsd")); err == nil {
+			return SchemaRequire
+		}
+	}
+	return SchemaAuto
 }

@@ -75,10 +75,7 @@ func newSchemaChecker(cfg *Config) (*schemaChecker, string, error) {
 	root, haveRoot := repoRoot()
 	bbf := cfg.BBFDir
 	if bbf == "" {
-		bbf = os.Getenv("CWMP_BBF_DIR")
-	}
-	if bbf == "" && haveRoot {
-		bbf = filepath.Join(root, "..", "shared", "bbf")
+		bbf = defaultBBFDir()
 	}
 	soapDir := cfg.SOAPSchemaDir
 	if soapDir == "" && haveRoot {
@@ -177,4 +174,16 @@ func (sc *schemaChecker) validate(ctx context.Context, v soap.Version, doc []byt
 		return msgs, nil
 	}
 	return nil, fmt.Errorf("acsim: xmllint %s: %v: %s", schemaFile(v), err, strings.TrimSpace(stderr.String()))
+}
+
+// defaultBBFDir is $CWMP_BBF_DIR, else ../shared/bbf beside the
+// repository ("" when neither is known).
+func defaultBBFDir() string {
+	if d := os.Getenv("CWMP_BBF_DIR"); d != "" {
+		return d
+	}
+	if root, ok := repoRoot(); ok {
+		return filepath.Join(root, "..", "shared", "bbf")
+	}
+	return ""
 }

@@ -71,26 +71,20 @@ func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
 }
 
 // acceptWhile runs do (which journals an ACS change) with polls held off,
-// then makes the ACS's values the baseline.
+// then makes the ACS's values the baseline of the watched parameters.
 func (w *Watcher) acceptWhile(values []event.ParamValue, do func() error) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := do(); err != nil {
-		return err
-	}
-	if w.baseline != nil {
-		for _, v := range values {
-			if _, watched := w.baseline[v.Name]; watched {
-				w.baseline[v.Name] = v.Value
-			}
-		}
-	}
-	return nil
+	return w.rebaseWhile(values, true, do)
 }
 
 // watchWhile runs do (which journals an SPA) with polls held off, then
 // makes values the baseline of the parameters it starts watching.
 func (w *Watcher) watchWhile(values []event.ParamValue, do func() error) error {
+	return w.rebaseWhile(values, false, do)
+}
+
+// rebaseWhile runs do with polls held off, then sets the baseline of the
+// parameters already watched (watched true) or not yet watched (false).
+func (w *Watcher) rebaseWhile(values []event.ParamValue, watched bool, do func() error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := do(); err != nil {
@@ -98,7 +92,7 @@ func (w *Watcher) watchWhile(values []event.ParamValue, do func() error) error {
 	}
 	if w.baseline != nil {
 		for _, v := range values {
-			if _, watched := w.baseline[v.Name]; !watched {
+			if _, ok := w.baseline[v.Name]; ok == watched {
 				w.baseline[v.Name] = v.Value
 			}
 		}

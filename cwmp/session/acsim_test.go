@@ -1,9 +1,6 @@
 package session
 
 import (
-	"os"
-	"path/filepath"
-
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -63,7 +60,7 @@ func (ca *testCA) issue(t *testing.T, cn string, client bool) (certPEM, keyPEM [
 }
 
 func startACS(t *testing.T, cfg acsim.Config) *acsim.Server {
-	cfg.Schema = schemaMode(t)
+	cfg.Schema = acsim.StrictWhenPossible()
 	srv, err := acsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -183,18 +180,4 @@ func TestTLSWithUnknownCAFailsAndWithConfiguredCAAndClientCertSucceeds(t *testin
 	if errs := acsErrors(srv); len(errs) > 0 {
 		t.Fatalf("strict ACS: %v", errs)
 	}
-}
-
-// schemaMode makes acsim's xmllint validation mandatory wherever the BBF
-// schemas are (CI).
-func schemaMode(t *testing.T) acsim.SchemaMode {
-	dir := os.Getenv("CWMP_BBF_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "bbf")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "cwmp-1-2.xsd")); err != nil {
-		t.Logf("BBF schemas not at %s: acsim checks with the codec only", dir)
-		return acsim.SchemaAuto
-	}
-	return acsim.SchemaRequire
 }
