@@ -5,7 +5,7 @@ BIN      := bin
 CWMP_BBF_DIR ?= $(abspath ../shared/bbf)
 export CWMP_BBF_DIR
 
-.PHONY: all build test bench lint demo tools clean cross
+.PHONY: all build test bench lint demo tools clean cross bench-agent test-cross test-cross-mipsle
 
 # Stripped static binaries for the router architectures (sizes recorded in
 # docs/benchmarks.md).
@@ -46,6 +46,48 @@ cross:
 	    $(GO) build -trimpath -ldflags='-s -w' -o $$out ./cmd/cwmpd || exit 1; \
 	  printf '%-40s %8d bytes\n' $$out $$(stat -c %s $$out); \
 	done
+
+# bench-agent: the agent's footprint measured on the real binaries (CPU and
+# bytes written per periodic session, idle and peak memory, start to first
+# Inform over a 100,000-record journal, stripped sizes): cmd/agentbench,
+# results in docs/benchmarks.md. About 5 minutes.
+bench-agent: build cross
+	@$(BIN)/agentbench --bin $(BIN)
+
+# test-cross: the journal, projections and replay tests built for 32-bit ARM
+# (GOARM=7) and arm64 and run under qemu-user (Debian qemu-user-static; no
+# binfmt_misc needed), then the cross-architecture JSONL check: each arch's
+# replay test binary writes the scenarios through a real journal and exports
+# JSONL, which must replay on this machine to the native state (docs/cross.md).
+# Every package runs even after a failure; the target fails if any did.
+CROSS_TEST_ARCHES ?= arm arm64
+CROSS_TEST_PKGS   ?= journal projections projections/event projections/live replay
+CROSS_TEST_FLAGS  ?= -test.timeout 20m
+test-cross:
+	@command -v qemu-arm-static >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq qemu-user-static; \
+	  else echo "test-cross needs qemu-user-static (Debian: apt-get install qemu-user-static)"; exit 1; fi; }
+	@fail=0; for a in $(CROSS_TEST_ARCHES); do \
+	  case $$a in arm) q=qemu-arm-static;; arm64) q=qemu-aarch64-static;; mipsle) q=qemu-mipsel-static;; *) echo "unknown arch $$a"; exit 2;; esac; \
+	  dir=$(abspath $(BIN))/cross-test/$$a; mkdir -p $$dir; \
+	  for p in $(CROSS_TEST_PKGS); do \
+	    t=$$dir/$$(echo $$p | tr / -).test; \
+	    CGO_ENABLED=0 GOOS=linux GOARCH=$$a GOARM=7 GOMIPS=softfloat $(GO) test -c -o $$t ./$$p || { fail=1; continue; }; \
+	    s=$$(date +%s); \
+	    if (cd $$p && JOURNAL_TEST_EXEC_WRAPPER=$$q $$q $$t $(CROSS_TEST_FLAGS) >$$t.log 2>&1); then r=ok; else r=FAIL; fail=1; fi; \
+	    printf '%-6s %-8s %-20s %4ds  (log %s)\n' $$a $$r $$p $$(( $$(date +%s) - s )) $$t.log; \
+	    [ $$r = ok ] || tail -30 $$t.log; \
+	  done; \
+	  s=$$(date +%s); \
+	  if CWMPD_CROSS_TESTBIN=$$dir/replay.test CWMPD_CROSS_WRAPPER=$$q $(GO) test -count=1 -run '^TestCrossArchReplay$$' -v ./replay/ >$$dir/crossarch.log 2>&1; \
+	  then r=ok; else r=FAIL; fail=1; tail -30 $$dir/crossarch.log; fi; \
+	  printf '%-6s %-8s %-20s %4ds  (%s)\n' $$a $$r "JSONL $$a→amd64" $$(( $$(date +%s) - s )) "$$(grep -o '[0-9]* scenarios: .*' $$dir/crossarch.log)"; \
+	done; exit $$fail
+
+# test-cross-mipsle: the same suite on mipsle (softfloat) under
+# qemu-mipsel-static; what happened is written down in docs/cross.md.
+test-cross-mipsle:
+	@$(MAKE) --no-print-directory test-cross CROSS_TEST_ARCHES=mipsle
 
 clean:
 	rm -rf $(BIN)

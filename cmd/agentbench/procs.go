@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// acs is a running bin/acsim with its admin API.
+type acs struct {
+	cmd   *exec.Cmd
+	admin string // http://127.0.0.1:port
+	url   string // CWMP URL the agent is given
+	log   *os.File
+}
+
+const (
+	acsUser, acsPass = "cpe-bench", "bench-secret"
+	crUser, crPass   = "acs-bench", "cr-secret"
+)
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startACS(bin, dir string) (*acs, error) {
+	var ports [3]int
+	for i := range ports {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		ports[i] = p
+	}
+	a := &acs{admin: fmt.Sprintf("http://127.0.0.1:%d", ports[1]), url: fmt.Sprintf("http://127.0.0.1:%d/cwmp", ports[0])}
+	var err error
+	if a.log, err = os.Create(filepath.Join(dir, "acsim.log")); err != nil {
+		return nil, err
+	}
+	// Digest auth as in a deployment (each session pays the 401 round trip);
+	// schema validation off so xmllint does not load the two shared cores
+	// while the agent is measured.
+	a.cmd = exec.Command(filepath.Join(bin, "acsim"),
+		"--listen", fmt.Sprintf("127.0.0.1:%d", ports[0]), "--admin", a.admin[len("http://"):],
+		"--files-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]), "--path", "/cwmp",
+		"--auth", "digest", "--user", acsUser, "--pass", acsPass,
+		"--cr-user", crUser, "--cr-pass", crPass, "--schema", "off", "--log-level", "warn")
+	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	// No Pdeathsig: it fires when the OS thread that forked exits, which a
+	// goroutine-started child cannot rule out; every path kills the group.
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := a.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start acsim: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(a.admin + "/")
+		if err == nil {
+			resp.Body.Close()
+			return a, nil
+		}
+		if time.Now().After(deadline) {
+			a.kill()
+			return nil, fmt.Errorf("acsim admin API: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (a *acs) kill() {
+	if a != nil && a.cmd != nil && a.cmd.Process != nil {
+		syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+		a.cmd.Wait()
+		a.cmd = nil
+	}
+}
+
+func (a *acs) getJSON(path string, v any) error {
+	resp, err := http.Get(a.admin + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("acsim %s: HTTP %d: %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func (a *acs) rpc(js string) error {
+	resp, err := http.Post(a.admin+"/rpc", "application/json", strings.NewReader(js))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("acsim /rpc: HTTP %d: %s", resp.StatusCode, b)
+	}
+	return nil
+}
+
+type counts struct {
+	Sessions int `json:"sessions"`
+	Informs  int `json:"informs"`
+	Errors   int `json:"errors"`
+}
+
+func (a *acs) counts() (counts, error) {
+	var c counts
+	err := a.getJSON("/counts", &c)
+	return c, err
+}
+
+// waitSessions blocks until n sessions have completed in total.
+func (a *acs) waitSessions(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		step := time.Until(deadline)
+		if step > 30*time.Second {
+			step = 30 * time.Second
+		}
+		var r struct {
+			OK     bool   `json:"ok"`
+			Counts counts `json:"counts"`
+		}
+		err := a.getJSON(fmt.Sprintf("/wait?sessions=%d&timeout=%s", n, step.Round(time.Millisecond)), &r)
+		if err == nil {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "HTTP 408") || time.Now().After(deadline) {
+			return fmt.Errorf("waiting for %d sessions: %w", n, err)
+		}
+	}
+}
+
+type entry struct {
+	Seq       int64           `json:"seq"`
+	Time      time.Time       `json:"time"`
+	Kind      string          `json:"kind"`
+	Direction string          `json:"direction"`
+	Method    string          `json:"method"`
+	Summary   json.RawMessage `json:"summary"`
+	Errors    []string        `json:"errors"`
+}
+
+func (a *acs) transcript(since int64) ([]entry, error) {
+	var t []entry
+	err := a.getJSON(fmt.Sprintf("/transcript?since=%d&raw=0&kind=cwmp", since), &t)
+	return t, err
+}
+
+func (a *acs) lastSeq() (int64, error) {
+	t, err := a.transcript(0)
+	if err != nil || len(t) == 0 {
+		return 0, err
+	}
+	return t[len(t)-1].Seq, nil
+}
+
+// agent is a running `cwmpd run --platform sim`.
+type agent struct {
+	cmd   *exec.Cmd
+	start time.Time
+	pid   int
+	log   *os.File
+}
+
+// writeDefaults writes the factory-default settings of a bench device.
+func writeDefaults(dir string, a *acs, interval string) (path string, crPort int, err error) {
+	if crPort, err = freePort(); err != nil {
+		return "", 0, err
+	}
+	path = filepath.Join(dir, "defaults.conf")
+	err = os.WriteFile(path, []byte(fmt.Sprintf(`acs-url=%s
+username=%s
+password=%s
+periodic-inform-interval=%s
+connection-request-username=%s
+connection-request-password=%s
+connection-request-port=%d
+`, a.url, acsUser, acsPass, interval, crUser, crPass, crPort)), 0o600)
+	return path, crPort, err
+}
+
+// startAgent starts cwmpd on state; start is taken just before the exec.
+func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
+	g := &agent{}
+	var err error
+	if g.log, err = os.OpenFile(filepath.Join(dir, "cwmpd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+		return nil, err
+	}
+	g.cmd = exec.Command(filepath.Join(bin, "cwmpd"), "run", "--platform", "sim", "--state", state, "--defaults", defaults,
+		"--connreq-listen", fmt.Sprintf("127.0.0.1:%d", crPort), "--connreq-host", "127.0.0.1",
+		"--log-level", "warn")
+	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
+	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	g.start = time.Now()
+	if err := g.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start cwmpd: %w", err)
+	}
+	g.pid = g.cmd.Process.Pid
+	return g, nil
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (g *agent) stop() error {
+	if g == nil || g.cmd == nil {
+		return nil
+	}
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- g.cmd.Wait() }()
+	defer func() { g.cmd = nil; g.log.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("cwmpd exit: %w (log %s)", err, g.log.Name())
+		}
+		return nil
+	case <-time.After(20 * time.Second):
+		syscall.Kill(-g.pid, syscall.SIGKILL)
+		<-done
+		return errors.New("cwmpd did not stop within 20 s of SIGTERM")
+	}
+}
+
+func (g *agent) kill() {
+	if g != nil && g.cmd != nil && g.cmd.Process != nil {
+		syscall.Kill(-g.pid, syscall.SIGKILL)
+		g.cmd.Wait()
+		g.cmd = nil
+	}
+}
+
+// cpuTicks is utime+stime of pid in clock ticks (/proc/PID/stat fields 14, 15).
+func cpuTicks(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("stat: no ')'")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state): utime is field 14 → f[11], stime f[12].
+	if len(f) < 13 {
+		return 0, errors.New("stat: short")
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	s, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("stat: bad times")
+	}
+	return u + s, nil
+}
+
+var clkTck = func() float64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil && n > 0 {
+			return float64(n)
+		}
+	}
+	return 100
+}()
+
+// procKV reads a "Key: value" file (/proc/PID/status in kB, /proc/PID/io in
+// bytes), numbers only.
+func procKV(pid int, file string) (map[string]uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]uint64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		if n, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+			m[k] = n
+		}
+	}
+	return m, nil
+}
+
+// sampler records the peaks of RssAnon and RssFile every 10 ms.
+type sampler struct {
+	mu             sync.Mutex
+	anon, file     uint64 // kB
+	stop, finished chan struct{}
+}
+
+func sample(pid int) *sampler {
+	s := &sampler{stop: make(chan struct{}), finished: make(chan struct{})}
+	go func() {
+		defer close(s.finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m, err := procKV(pid, "status"); err == nil {
+				s.mu.Lock()
+				s.anon = max(s.anon, m["RssAnon"])
+				s.file = max(s.file, m["RssFile"])
+				s.mu.Unlock()
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) peaks() (anonKB, fileKB uint64) {
+	close(s.stop)
+	<-s.finished
+	return s.anon, s.file
+}
