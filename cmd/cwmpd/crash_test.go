@@ -29,8 +29,7 @@ func startAgentEnv(t *testing.T, state string, env []string, args ...string) *ag
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a.done = make(chan error, 1)
-	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(a.cmd, a.done)
+	a.watch()
 	t.Cleanup(func() { a.kill() })
 	return a
 }
@@ -38,7 +37,8 @@ func startAgentEnv(t *testing.T, state string, env []string, args ...string) *ag
 // waitKilled waits for the agent to die by its failpoint's SIGKILL.
 func (a *agent) waitKilled(timeout time.Duration) error {
 	select {
-	case err := <-a.done:
+	case <-a.exited:
+		err := a.exitErr
 		ee, ok := err.(*exec.ExitError)
 		if ok {
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {

@@ -43,7 +43,9 @@ type agent struct {
 	cmd   *exec.Cmd
 	mu    sync.Mutex
 	log   bytes.Buffer
-	done  chan error
+	// exited is closed when the process has exited; exitErr is Wait's.
+	exited  chan struct{}
+	exitErr error
 	args  []string
 }
 
@@ -76,7 +78,7 @@ func defaultsFor(t *testing.T, srv *acsim.Server, extra ...string) string {
 // startAgent runs the real binary on a state dir.
 func startAgent(t *testing.T, state string, args ...string) *agent {
 	t.Helper()
-	a := &agent{t: t, state: state, done: make(chan error, 1), args: args}
+	a := &agent{t: t, state: state, args: args}
 	a.start()
 	t.Cleanup(func() { a.kill() })
 	return a
@@ -91,8 +93,16 @@ func (a *agent) start() {
 	if err := a.cmd.Start(); err != nil {
 		a.t.Fatal(err)
 	}
-	a.done = make(chan error, 1)
-	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(a.cmd, a.done)
+	a.watch()
+}
+
+// watch waits for the process in the background.
+func (a *agent) watch() {
+	a.exited = make(chan struct{})
+	go func(c *exec.Cmd, exited chan struct{}) {
+		a.exitErr = c.Wait()
+		close(exited)
+	}(a.cmd, a.exited)
 }
 
 // stop sends SIGTERM and returns the exit code. Every test's logs are
@@ -106,7 +116,8 @@ func (a *agent) stop() int {
 	}
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-a.done:
+	case <-a.exited:
+		err := a.exitErr
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode()
 		}
@@ -124,7 +135,7 @@ func (a *agent) kill() {
 	if a.cmd != nil && a.cmd.Process != nil {
 		a.cmd.Process.Kill()
 		select {
-		case <-a.done:
+		case <-a.exited:
 		case <-time.After(5 * time.Second):
 		}
 	}

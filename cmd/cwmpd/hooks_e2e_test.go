@@ -37,7 +37,7 @@ export-log=echo disk on fire >&2; exit 3
 	a := startAgent(t, state, "--defaults", defaults, "--platform", "hooks", "--hooks", hooks)
 	// The reboot command ran and the daemon exited for the device to restart.
 	select {
-	case <-a.done:
+	case <-a.exited:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no reboot\n%s", a.logs())
 	}
