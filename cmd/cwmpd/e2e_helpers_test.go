@@ -46,7 +46,7 @@ type agent struct {
 	// exited is closed when the process has exited; exitErr is Wait's.
 	exited  chan struct{}
 	exitErr error
-	args  []string
+	args    []string
 }
 
 func (a *agent) Write(p []byte) (int, error) {
