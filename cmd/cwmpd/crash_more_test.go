@@ -53,7 +53,15 @@ func crashStory(t *testing.T, name string, points []string, setup func(*testing.
 // more session, and checks it was reported exactly once, with fault.
 func oneTransferComplete(t *testing.T, srv *acsim.Server, ck string, fault uint32, a *agent) {
 	t.Helper()
-	waitFor(t, func() bool { d := srv.Devices(); return len(d) == 1 && len(d[0].Transfers) >= 1 }, "a TransferComplete")
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if d := srv.Devices(); len(d) == 1 && len(d[0].Transfers) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			r := runBin(t, "journal", "export", "--state", a.state)
+			t.Fatalf("no TransferComplete\nagent log:\n%s\njournal: %s %s", a.logs(), r.stdout, r.stderr)
+		}
+	}
 	connReq(t, srv)
 	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST") }, "a later session")
 	tcs := onlyDevice(t, srv).Transfers

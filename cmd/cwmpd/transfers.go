@@ -81,8 +81,11 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		defer t.done()
 		out, err := t.runner.Run(ctx, tr)
+		// Free the worker before waking the conductor: a restart the
+		// transfer asked for waits for the worker to be idle.
+		t.done()
+		t.d.kickConductor()
 		if err != nil {
 			if ctx.Err() == nil {
 				t.d.log.Error().Err(err).Uint64("transfer", id).Msg("transfer stopped; it resumes later")
@@ -90,7 +93,6 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 			return
 		}
 		t.d.log.Info().Uint64("transfer", id).Int("fault", out.Finished.FaultCode).Bool("restart", out.RebootNeeded).Msg("transfer finished")
-		t.d.kickConductor()
 	}()
 	return nil
 }
