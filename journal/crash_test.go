@@ -22,6 +22,10 @@ type writerChild struct {
 	mu     sync.Mutex
 	acked  []uint64 // last seq of every acknowledged append
 	done   chan struct{}
+	// firstAck is closed at the first acknowledged append: under emulation
+	// (qemu-user) a child can take longer to open the journal than the
+	// whole random kill window.
+	firstAck chan struct{}
 }
 
 func startWriter(t *testing.T, dir string) *writerChild {
@@ -32,7 +36,7 @@ func startWriter(t *testing.T, dir string) *writerChild {
 	if w := os.Getenv("JOURNAL_TEST_EXEC_WRAPPER"); w != "" {
 		argv = append([]string{w}, argv...)
 	}
-	c := &writerChild{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
+	c := &writerChild{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{}), firstAck: make(chan struct{})}
 	c.cmd.Env = append(os.Environ(), childEnv+"="+dir)
 	c.cmd.Stderr = &c.stderr
 	out, err := c.cmd.StdoutPipe()
@@ -52,6 +56,9 @@ func startWriter(t *testing.T, dir string) *writerChild {
 			}
 			c.mu.Lock()
 			c.acked = append(c.acked, last)
+			if len(c.acked) == 1 {
+				close(c.firstAck)
+			}
 			c.mu.Unlock()
 		}
 		io.Copy(io.Discard, out)
@@ -90,6 +97,19 @@ func TestCrashKill(t *testing.T) {
 	start := time.Now()
 	for i := 0; i < kills; i++ {
 		c := startWriter(t, dir)
+		// Every other kill counts its random delay from the child's first
+		// acknowledged append rather than from its start, so kills land
+		// among appends however slowly the child opens (qemu-user on a
+		// loaded machine opened slower than the whole window); the others
+		// can also land during open and recovery.
+		if i%2 == 1 {
+			select {
+			case <-c.firstAck:
+			case <-c.done:
+			case <-time.After(time.Minute):
+				t.Fatalf("kill %d: the writer child acknowledged nothing within a minute: %s", i, c.stderr.String())
+			}
+		}
 		time.Sleep(time.Duration(40+rng.IntN(260)) * time.Millisecond)
 		acked := c.kill(t)
 		for _, s := range acked {

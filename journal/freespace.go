@@ -11,6 +11,16 @@ import (
 // call succeeds once space is freed.
 var ErrDiskFull = errors.New("journal: free space below the reserve")
 
+// SuggestedMinFreeBytes is a reserve that covers what Badger can still write
+// after the last accepted append with the journal's sizing: the flush of the
+// current memtable (one table) plus a level-0 compaction that rewrites up to
+// NumLevelZeroTablesStall (6) tables and the level-1 tables they overlap
+// before deleting its inputs — about ten tables of the memtable size,
+// 20 MiB. 8 MiB was enough on amd64 but not under qemu-aarch64, where the
+// compactors lag further behind and a compaction died with SIGBUS on a full
+// tmpfs.
+const SuggestedMinFreeBytes = 10 * defaultMemTableSize
+
 // DiskFullError is the error behind ErrDiskFull: what was read and the reserve.
 type DiskFullError struct {
 	Op      string // "append", "import" or "save snapshot"

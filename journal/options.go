@@ -33,9 +33,8 @@ type Options struct {
 	// free space of Dir (statfs, blocks available to unprivileged users) and
 	// refuses the write with ErrDiskFull below it. Badger crashes when the
 	// disk fills under it, so the reserve must cover what Badger writes in
-	// the background after the last accepted append: a memtable flush and a
-	// compaction (about 4 × the memtable size, 8 MiB with the defaults) plus
-	// anything else that shares the filesystem.
+	// the background after the last accepted append: SuggestedMinFreeBytes
+	// (20 MiB) plus anything else that shares the filesystem.
 	MinFreeBytes int64
 	// FreeSpace, when set, replaces the statfs reading (tests inject a
 	// full disk with it).
