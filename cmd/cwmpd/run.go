@@ -310,7 +310,16 @@ func (d *daemon) boot(ctx context.Context) error {
 	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
 		reason = string(b)
 	}
-	evs := []event.Event{event.Booted{Reason: reason, SoftwareVersion: d.platform.Identity().SoftwareVersion}}
+	version := d.platform.Identity().SoftwareVersion
+	evs := []event.Event{event.Booted{Reason: reason, SoftwareVersion: version}}
+	var previous string
+	d.store.View(func(s *projections.State) { previous = s.Boot.SoftwareVersion })
+	if previous != "" && previous != version {
+		// SoftwareVersion has forced active notification: a new firmware
+		// is a VALUE CHANGE in the first Inform after it.
+		evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
+			{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
+	}
 	if first && len(d.defaults) > 0 {
 		evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
 	}

@@ -99,7 +99,8 @@ func TestE2EFirmwareUpgradeThroughAManifest(t *testing.T) {
 			with = fmt.Sprint(e.Summary)
 		}
 	}
-	if !strings.Contains(with, "7 TRANSFER COMPLETE") || !strings.Contains(with, "M Download") || !strings.Contains(with, "1 BOOT") || strings.Contains(with, "M Reboot") {
+	if !strings.Contains(with, "7 TRANSFER COMPLETE") || !strings.Contains(with, "M Download") || !strings.Contains(with, "1 BOOT") ||
+		!strings.Contains(with, "4 VALUE CHANGE") || strings.Contains(with, "M Reboot") {
 		t.Fatalf("the Inform with the TransferComplete: %s", with)
 	}
 	if errs := transcriptErrors(srv); len(errs) > 0 {
