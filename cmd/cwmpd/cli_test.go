@@ -222,3 +222,16 @@ func TestParamsDocMatchesCommittedReference(t *testing.T) {
 		t.Fatalf("bad format: exit %d", r.code)
 	}
 }
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"24MiB": 24 << 20, "512KiB": 512 << 10, "64MB": 64e6, "1000": 1000} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("%s: %d %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"lots", "-1MiB", "MiB", ""} {
+		if _, err := parseBytes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"runtime/debug"
+	"strconv"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -40,6 +43,7 @@ type runConfig struct {
 	crBurst      int
 	crInterval   time.Duration
 	stopWait     time.Duration
+	memoryLimit  string
 	args         []string // the full command line, re-executed on reboot
 }
 
@@ -65,6 +69,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.crInterval, "connreq-interval", 2*time.Second, "one more connection request allowed per interval")
 	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
+	fs.StringVar(&c.memoryLimit, "memory-limit", "24MiB", "soft limit of the Go heap (GOMEMLIMIT): the garbage collector works harder near it instead of growing; 0 turns it off")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -89,6 +94,9 @@ func cmdRun(args []string, stderr io.Writer) error {
 	}
 	if c.crBurst < 1 || c.crInterval <= 0 {
 		return usagef("run: --connreq-burst must be at least 1 and --connreq-interval positive")
+	}
+	if err := applyMemoryLimit(c.memoryLimit); err != nil {
+		return usagef("run: --memory-limit: %v", err)
 	}
 	if c.pollInterval < 100*time.Millisecond {
 		return usagef("run: --poll-interval must be at least 100ms")
@@ -344,4 +352,41 @@ func (d *daemon) kickConductor() {
 	case d.kick <- struct{}{}:
 	default:
 	}
+}
+
+// applyMemoryLimit sets the runtime's soft memory limit. A router has tens
+// of megabytes: without a limit the garbage collector lets the heap grow to
+// twice what is live before collecting. GOMEMLIMIT in the environment wins.
+func applyMemoryLimit(v string) error {
+	if os.Getenv("GOMEMLIMIT") != "" || v == "0" {
+		return nil
+	}
+	n, err := parseBytes(v)
+	if err != nil {
+		return err
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseBytes reads "24MiB", "64MB", "512KiB" or a number of bytes.
+func parseBytes(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("takes a size like 24MiB")
+			}
+			return n * u.mult, nil
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("takes a size like 24MiB")
+	}
+	return n, nil
 }
