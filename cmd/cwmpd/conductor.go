@@ -13,6 +13,7 @@ import (
 	"github.com/cwmpd/cwmpd/cwmp/session"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 	"github.com/cwmpd/cwmpd/cwmp/transport"
+	"github.com/cwmpd/cwmpd/journal"
 	"github.com/cwmpd/cwmpd/projections"
 	"github.com/cwmpd/cwmpd/projections/event"
 )
@@ -30,6 +31,28 @@ func (r *rebootRequest) Error() string { return "reboot: " + r.reason }
 func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 	wake, cancel := d.store.Subscribe()
 	defer cancel()
+	for {
+		err := d.conductOnce(ctx, sessionCtx, wake)
+		if !errors.Is(err, journal.ErrDiskFull) {
+			return err
+		}
+		// The journal's storage is below its reserve: nothing can be
+		// recorded, so nothing may be done. Say so, and try again later
+		// (or as soon as the operator frees space and asks, with print).
+		d.problem.Store(err.Error())
+		d.log.Error().Err(err).Msg("journal storage full: the agent waits until space is freed")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.kick:
+		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// conductOnce runs the conductor until it must stop or a journal append is
+// refused.
+func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct{}) error {
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -53,6 +76,7 @@ func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 			if err := d.runSession(sessionCtx, dec.Reasons); err != nil {
 				return err
 			}
+			d.problem.Store("")
 			continue
 		}
 		if dec.Transfer != 0 && !d.xfer.running() {
@@ -245,6 +269,7 @@ func (d *daemon) pollValues(ctx context.Context) {
 		}
 		if _, err := d.store.Append(ctx, event.ValueChanged{Changes: changes, Active: active}); err != nil {
 			d.log.Error().Err(err).Msg("value change not journaled")
+			d.noteJournalError(err)
 			continue
 		}
 		names := make([]string, len(changes))

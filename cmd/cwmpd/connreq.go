@@ -77,6 +77,7 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 			}
 			if _, err := d.store.Append(ctx, event.ConnectionRequestReceived{Remote: a.Remote, Accepted: a.Accepted, Reason: reasonUnlessAccepted(a)}); err != nil {
 				d.log.Error().Err(err).Msg("connection request not journaled")
+				d.noteJournalError(err)
 				return
 			}
 			if a.Accepted {

@@ -33,6 +33,9 @@ type controlResponse struct {
 	Error    string             `json:"error,omitempty"`
 	Settings map[string]string  `json:"settings,omitempty"`
 	Status   projections.Status `json:"status"`
+	// Problem is what keeps the agent from working right now (storage
+	// full); empty when all is well.
+	Problem string `json:"problem,omitempty"`
 }
 
 func controlPath(state string) string { return filepath.Join(state, controlSocketName) }
@@ -99,7 +102,9 @@ func peerAllowed(c *net.UnixConn) bool {
 func (d *daemon) control(ctx context.Context, req controlRequest) controlResponse {
 	switch req.Op {
 	case "print":
+		d.kickConductor() // a full journal is retried at once
 	case "set":
+		d.kickConductor() // a full journal is retried at once
 		if err := applySettings(ctx, d.store, req.Assign); err != nil {
 			return controlResponse{Error: err.Error()}
 		}
@@ -116,6 +121,7 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 	}
 	var resp controlResponse
 	d.store.View(func(s *projections.State) { resp = describe(s) })
+	resp.Problem, _ = d.problem.Load().(string)
 	resp.OK = true
 	return resp
 }

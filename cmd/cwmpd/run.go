@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sync/atomic"
+
 	"runtime/debug"
 	"strconv"
 
@@ -44,6 +46,7 @@ type runConfig struct {
 	crInterval   time.Duration
 	stopWait     time.Duration
 	memoryLimit  string
+	minFree      string
 	args         []string // the full command line, re-executed on reboot
 }
 
@@ -69,6 +72,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.crInterval, "connreq-interval", 2*time.Second, "one more connection request allowed per interval")
 	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
+	fs.StringVar(&c.minFree, "min-free", "20MiB", "free space the journal leaves on its filesystem: below it appends are refused (disk full) instead of letting Badger crash")
 	fs.StringVar(&c.memoryLimit, "memory-limit", "24MiB", "soft limit of the Go heap (GOMEMLIMIT): the garbage collector works harder near it instead of growing; 0 turns it off")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -175,16 +179,23 @@ type daemon struct {
 	defaults map[string]string
 	clock    func() time.Time
 
-	rpc     *datamodel.Handler
-	crURL   string
-	crMu    sync.Mutex
+	rpc   *datamodel.Handler
+	crURL string
+	crMu  sync.Mutex
+	// problem is what keeps the agent from working, for print (the journal
+	// cannot record it when the problem is the journal's storage).
+	problem atomic.Value  // string
 	kick    chan struct{} // wakes the conductor
 	stopped chan struct{}
 }
 
 func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, log zerolog.Logger) error {
 	bootID := newBootID()
-	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID,
+	minFree, err := parseBytes(c.minFree)
+	if err != nil {
+		return usagef("run: --min-free: %v", err)
+	}
+	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID, MinFreeBytes: minFree,
 		Logger: log.With().Str("component", "journal").Logger()})
 	if errors.Is(err, journal.ErrLocked) {
 		return usagef("run: %s is in use by another cwmpd", c.state)
@@ -344,6 +355,14 @@ func (d *daemon) boot(ctx context.Context) error {
 		d.log.Warn().Str("acs_url", url).Msg("the ACS URL is plain http: sessions are not encrypted; use https in production")
 	}
 	return nil
+}
+
+// noteJournalError remembers a refused append for print: when the journal's
+// storage is full, the journal cannot record that itself.
+func (d *daemon) noteJournalError(err error) {
+	if errors.Is(err, journal.ErrDiskFull) {
+		d.problem.Store(err.Error())
+	}
 }
 
 // kickConductor wakes the conductor without blocking.

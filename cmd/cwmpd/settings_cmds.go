@@ -84,7 +84,8 @@ func printResponse(w io.Writer, r controlResponse, asJSON bool) error {
 		return enc.Encode(struct {
 			Settings map[string]string  `json:"settings"`
 			Status   projections.Status `json:"status"`
-		}{r.Settings, r.Status})
+			Problem  string             `json:"problem,omitempty"`
+		}{r.Settings, r.Status, r.Problem})
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "%28s: %s\n", k, v) }
 	for _, spec := range projections.SettingSpecs {
@@ -93,6 +94,9 @@ func printResponse(w io.Writer, r controlResponse, asJSON bool) error {
 	row("status", r.Status.Status)
 	row("last-session-error", r.Status.LastSessionError)
 	row("retry-count", strconv.Itoa(r.Status.RetryCount))
+	if r.Problem != "" {
+		row("problem", r.Problem)
+	}
 	return nil
 }
 

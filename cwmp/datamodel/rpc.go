@@ -1,6 +1,8 @@
 package datamodel
 
 import (
+	"errors"
+
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/journal"
 	"github.com/cwmpd/cwmpd/projections"
 	"github.com/cwmpd/cwmpd/projections/event"
 	"github.com/cwmpd/cwmpd/projections/live"
@@ -195,7 +198,7 @@ func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soa
 	}
 	ev := event.ParametersSet{Values: values, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
 	if err := h.journal(ctx, ev, values); err != nil {
-		return fault(soap.FaultInternalError, "cannot record the change")
+		return recordFault(err)
 	}
 	return &soap.SetParameterValuesResponse{Status: soap.StatusApplied}
 }
@@ -324,7 +327,7 @@ func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttribu
 			err = do()
 		}
 		if err != nil {
-			return fault(soap.FaultInternalError, "cannot record the change")
+			return recordFault(err)
 		}
 	}
 	return &soap.SetParameterAttributesResponse{}
@@ -367,7 +370,7 @@ func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message
 		return f
 	}
 	if _, err := h.Store.Append(ctx, ev); err != nil {
-		return fault(soap.FaultInternalError, "cannot record the change")
+		return recordFault(err)
 	}
 	return &soap.AddObjectResponse{InstanceNumber: ev.Instance, Status: soap.StatusApplied}
 }
@@ -389,7 +392,7 @@ func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.M
 	}
 	ev := event.ObjectDeleted{Object: r.ObjectName, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
 	if _, err := h.Store.Append(ctx, ev); err != nil {
-		return fault(soap.FaultInternalError, "cannot record the change")
+		return recordFault(err)
 	}
 	return &soap.DeleteObjectResponse{Status: soap.StatusApplied}
 }
@@ -420,4 +423,13 @@ func (m *Model) InformParameters(st *projections.State, host HostSnapshot) []soa
 		}
 	}
 	return out
+}
+
+// recordFault answers a change the journal refused: 9004 when its storage
+// reserve is reached (the ACS learns the device is full), else 9002.
+func recordFault(err error) *soap.Fault {
+	if errors.Is(err, journal.ErrDiskFull) {
+		return fault(soap.FaultResourcesExceeded, "storage full: the change cannot be recorded")
+	}
+	return fault(soap.FaultInternalError, "cannot record the change")
 }

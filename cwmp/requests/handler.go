@@ -1,6 +1,8 @@
 package requests
 
 import (
+	"errors"
+
 	"context"
 	"fmt"
 	"sync"
@@ -147,6 +149,12 @@ func (h *Handler) journal(ctx context.Context, rpc string, evs ...event.Event) (
 		return nil, fault(soap.FaultInternalError, "session ended before %s was recorded", rpc)
 	}
 	recs, err := h.Store.Append(context.WithoutCancel(ctx), evs...)
+	if errors.Is(err, journal.ErrDiskFull) {
+		// The storage reserve is reached: the device cannot take new work
+		// (Resources exceeded), and says why.
+		h.Log.Error().Err(err).Str("rpc", rpc).Msg("journal full; request refused")
+		return nil, fault(soap.FaultResourcesExceeded, "storage full: cannot record %s", rpc)
+	}
 	if err != nil {
 		h.Log.Error().Err(err).Str("rpc", rpc).Msg("journal append failed; request refused")
 		return nil, fault(soap.FaultInternalError, "cannot record %s", rpc)
