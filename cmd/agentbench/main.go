@@ -229,7 +229,7 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 	if c1.Errors > 0 {
 		return nil, fmt.Errorf("the ACS recorded %d protocol errors (%s)", c1.Errors, a.log.Name())
 	}
-	recs, recBytes, err := journalStats(state, t0.UnixNano(), t1.UnixNano())
+	recs, commits, recBytes, err := journalStats(state, t0.UnixNano(), t1.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +240,8 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 	return []result{
 		{"CPU per periodic session (cwmpd user+sys)", fmt.Sprintf("%.2f ms (%d ticks of %.0f Hz over %d sessions in %.0f s, every record journaled durably)",
 			ms, cpu1-cpu0, clkTck, n, t1.Sub(t0).Seconds()), "≤ 1.5 ms", verdict(ms <= 1.5)},
-		{"bytes written per periodic session (/proc/PID/io write_bytes)", fmt.Sprintf("%.1f KiB (wchar %.1f KiB, %.1f write syscalls; journal: %.1f records, %.0f B of envelopes per session)",
-			wb/1024, wc/1024, sw, float64(recs)/float64(n), float64(recBytes)/float64(n)), "keep small", ref},
+		{"bytes written per periodic session (/proc/PID/io write_bytes)", fmt.Sprintf("%.1f KiB (wchar %.1f KiB, %.1f write syscalls; journal: %.1f records in %.1f durable commits, %.0f B of envelopes per session)",
+			wb/1024, wc/1024, sw, float64(recs)/float64(n), float64(commits)/float64(n), float64(recBytes)/float64(n)), "keep small", ref},
 	}, nil
 }
 
@@ -281,12 +281,16 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
+	maps, err := rssByMapping(g.pid)
+	if err != nil {
+		return nil, err
+	}
 	idleSecs := time.Since(it0).Seconds()
 	if err := g.stop(); err != nil {
 		return nil, err
 	}
 	return []result{{fmt.Sprintf("idle resident memory %s after start, empty queue (VmRSS)", c.idle),
-		fmt.Sprintf("%s (anon %s, file-backed %s; VmHWM %s)", mb(st["VmRSS"]), mb(st["RssAnon"]), mb(st["RssFile"]), mb(st["VmHWM"])),
+		fmt.Sprintf("%s (anon %s, file-backed %s; VmHWM %s; by mapping: %s)", mb(st["VmRSS"]), mb(st["RssAnon"]), mb(st["RssFile"]), mb(st["VmHWM"]), formatMappings(maps)),
 		"≤ 16 MB", verdict(st["VmRSS"] <= 16*1024)},
 		{"CPU while idle (no session, empty queue)", fmt.Sprintf("%.2f ms per second (%d ticks over %.0f s)",
 			float64(ct1-ct0)/clkTck*1000/idleSecs, ct1-ct0, idleSecs), "", ref}}, nil

@@ -100,22 +100,28 @@ func dropSnapshot(state string) error {
 	return err
 }
 
-// journalStats reads the stopped agent's journal: records and envelope bytes
-// with time in [from, to].
-func journalStats(state string, from, to int64) (recs int, bytes int64, err error) {
+// journalStats reads the stopped agent's journal: records, envelope bytes
+// and commits (records of one group commit share their time) with time in
+// [from, to].
+func journalStats(state string, from, to int64) (recs, commits int, bytes int64, err error) {
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(state, "journal"), ReadOnly: true, Logger: zerolog.Nop()})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer j.Close()
 	r := j.NewReader(j.FirstSeq())
 	defer r.Close()
+	var last int64
 	for r.Next() {
 		rec := r.Record()
 		if t := rec.Time.UnixNano(); t >= from && t <= to {
 			recs++
 			bytes += int64(len(journal.EncodeRecord(rec)))
+			if t != last {
+				commits++
+			}
+			last = t
 		}
 	}
-	return recs, bytes, r.Err()
+	return recs, commits, bytes, r.Err()
 }

@@ -343,3 +343,54 @@ func (s *sampler) peaks() (anonKB, fileKB uint64) {
 	<-s.finished
 	return s.anon, s.file
 }
+
+// rssByMapping sums /proc/PID/smaps Rss (kB) by what is mapped: the
+// executable, the journal's Badger files (by extension), anonymous memory.
+func rssByMapping(pid int) (map[string]uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	m := map[string]uint64{}
+	cur := "anon"
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(f[0], ":") { // a mapping header: addr perms off dev inode [path]
+			cur = "anon"
+			if len(f) >= 6 {
+				switch p := f[5]; {
+				case p == exe:
+					cur = "binary"
+				case strings.HasSuffix(p, ".mem"):
+					cur = "memtable WAL"
+				case strings.HasSuffix(p, ".vlog"):
+					cur = "value log"
+				case strings.HasSuffix(p, ".sst"):
+					cur = "tables"
+				case strings.HasPrefix(p, "/"):
+					cur = "other files"
+				}
+			}
+			continue
+		}
+		if f[0] == "Rss:" && len(f) >= 2 {
+			n, _ := strconv.ParseUint(f[1], 10, 64)
+			m[cur] += n
+		}
+	}
+	return m, nil
+}
+
+func formatMappings(m map[string]uint64) string {
+	var parts []string
+	for _, k := range []string{"binary", "memtable WAL", "value log", "tables", "other files", "anon"} {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f", k, float64(m[k])/1024))
+		}
+	}
+	return strings.Join(parts, ", ") + " MB"
+}
