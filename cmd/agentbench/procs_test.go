@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// The /proc readers are checked on the test process itself.
+func TestProcReaders(t *testing.T) {
+	pid := os.Getpid()
+	t0, err := cpuTicks(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn a little more than two clock ticks of CPU.
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
+	}
+	t1, err := cpuTicks(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t1 <= t0 {
+		t.Errorf("utime+stime did not grow over 100 ms of busy loop: %d → %d", t0, t1)
+	}
+	st, err := procKV(pid, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st["VmRSS"] == 0 || st["VmHWM"] < st["VmRSS"] || st["RssAnon"]+st["RssFile"] > st["VmRSS"]+8 {
+		t.Errorf("status: VmRSS %d VmHWM %d RssAnon %d RssFile %d", st["VmRSS"], st["VmHWM"], st["RssAnon"], st["RssFile"])
+	}
+	if _, err := procKV(pid, "io"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rssByMapping(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["binary"] == 0 || m["anon"] == 0 {
+		t.Errorf("smaps split %v: want the executable and anonymous memory", m)
+	}
+}
