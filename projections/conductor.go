@@ -195,14 +195,17 @@ func (s *State) NextPeriodic() (time.Time, bool) {
 	if !ok {
 		return ref.Add(interval), true
 	}
-	// The first phase + n·interval strictly after ref.
-	n := ref.Sub(phase) / interval
-	next := phase.Add(n * interval)
-	for !next.After(ref) {
-		next = next.Add(interval)
+	// The first phase + n·interval strictly after ref, in whole seconds:
+	// time.Duration saturates at ±292 years, and the ACS may set any year.
+	iv := int64(interval / time.Second)
+	diff := ref.Unix() - phase.Unix()
+	n := diff / iv
+	if diff < 0 && diff%iv != 0 {
+		n-- // floor division
 	}
-	for next.Sub(ref) > interval {
-		next = next.Add(-interval)
+	next := time.Unix(phase.Unix()+(n+1)*iv, int64(phase.Nanosecond())).UTC()
+	if !next.After(ref) {
+		next = next.Add(interval)
 	}
 	return next, true
 }

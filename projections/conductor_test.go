@@ -153,3 +153,33 @@ func TestDecideWaitsForRebootAndResetIntents(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+func TestNextPeriodicWithExtremePhasesIsImmediate(t *testing.T) {
+	for _, phase := range []string{"1500-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0002-01-01T00:00:00Z"} {
+		f := running(t)
+		f.session()
+		f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamPeriodicInformTime, Value: phase}}})
+		f.add(event.SettingsChanged{Source: event.SourceACS, Changes: []event.Setting{{Name: SettingPeriodicInformInterval, Value: "1"}}})
+		start := time.Now()
+		next, ok := f.s.NextPeriodic()
+		if !ok || !next.After(f.s.Session.LastSuccess) || next.Sub(f.s.Session.LastSuccess) > time.Second {
+			t.Errorf("%s: next %v after %v", phase, next, f.s.Session.LastSuccess)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("%s: took %v", phase, d) // the old loop took minutes
+		}
+	}
+}
+
+func TestActiveFlagFollowsTheChangesStillOwed(t *testing.T) {
+	f := running(t)
+	f.session()
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	offered := f.s.Pending.InformEvents()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.B", Value: "2"}}}) // passive, mid-session
+	f.add(event.InformAccepted{Session: id, Events: offered})
+	if f.s.Pending.ActiveChange {
+		t.Fatal("only a passive change is owed, yet the active flag stayed")
+	}
+}

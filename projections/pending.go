@@ -22,6 +22,7 @@ type ChangedValue struct {
 	Value  string `json:"value"`
 	Type   string `json:"type,omitempty"`
 	Hidden bool   `json:"hidden,omitempty"`
+	Active bool   `json:"active,omitempty"`
 	Raised uint64 `json:"raised"`
 }
 
@@ -136,7 +137,7 @@ func (p *Pending) valueChanged(seq uint64, ev event.ValueChanged) {
 		p.Changed = map[string]ChangedValue{}
 	}
 	for _, c := range ev.Changes {
-		p.Changed[c.Name] = ChangedValue{Value: c.Value, Type: c.Type, Hidden: c.Hidden, Raised: seq}
+		p.Changed[c.Name] = ChangedValue{Value: c.Value, Type: c.Type, Hidden: c.Hidden, Active: ev.Active, Raised: seq}
 	}
 	if ev.Active {
 		p.ActiveChange = true
@@ -170,8 +171,13 @@ func (p *Pending) delivered(session uint64, evs []event.InformEvent, transferOwe
 			}
 		}
 		if len(p.Changed) > 0 {
-			// Changes that arrived during the session are still owed.
+			// Changes that arrived during the session are still owed; they
+			// justify a session of their own only if one of them is active.
 			p.raise(EventValueChange, "", maxRaised(p.Changed), 0)
+			p.ActiveChange = false
+			for _, c := range p.Changed {
+				p.ActiveChange = p.ActiveChange || c.Active
+			}
 		} else {
 			p.Changed = nil
 			p.ActiveChange = false

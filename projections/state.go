@@ -343,7 +343,9 @@ func (s *State) resetClient(seq uint64, defaults []event.Setting) {
 	s.Pending.clear()
 	s.Retry.reset()
 	s.Schedules = nil
-	s.Transfers = Transfers{Acked: s.Transfers.Acked}
+	// A transfer already under way finishes (its work cannot be undone
+	// halfway); queued ones and owed reports are forgotten.
+	s.Transfers.dropUnstarted()
 	s.Params.Attributes = nil
 	s.Params.ParameterKey = ""
 	s.Pending.raise(EventBootstrap, "", seq, 0)
@@ -354,6 +356,7 @@ func (s *State) resetClient(seq uint64, defaults []event.Setting) {
 // used. The Booted that follows adds "1 BOOT" to the BOOTSTRAP.
 func (s *State) factoryReset(seq uint64, defaults []event.Setting) {
 	s.resetClient(seq, defaults)
+	s.Transfers = Transfers{Acked: s.Transfers.Acked} // the device forgets everything
 	s.Params.factoryReset()
 	s.Boot.FactoryResetPending = false
 	s.Boot.RebootPending, s.Boot.RebootCommandKey = false, ""

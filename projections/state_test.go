@@ -161,3 +161,16 @@ func TestRedactedStateHoldsNoSecret(t *testing.T) {
 		t.Fatal("Redacted modified the live state")
 	}
 }
+
+func TestClientResetKeepsATransferUnderWay(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	started := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "fw"})
+	queued := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "later"})
+	f.add(event.TransferStarted{Transfer: started, StartTime: t0})
+	f.add(event.SettingsReset{})
+	if f.s.Transfers.get(started) == nil || f.s.Transfers.get(queued) != nil {
+		t.Fatalf("transfers after reset: %v", f.s.Transfers.ByID)
+	}
+	f.add(event.TransferFinished{Transfer: started}) // not a violation
+}

@@ -79,23 +79,31 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 			d.problem.Store("")
 			continue
 		}
-		if dec.Transfer != 0 && !d.xfer.running() {
+		if dec.Transfer != 0 && !d.xfer.running() && d.xfer.mayStart(dec.Transfer, now) {
 			if err := d.xfer.start(ctx, dec.Transfer); err != nil {
 				return fmt.Errorf("conductor: start transfer: %w", err)
 			}
 		}
-		var timer <-chan time.Time
+		if retry := d.intentRetryAt; !retry.IsZero() && (dec.Wake.IsZero() || retry.Before(dec.Wake)) {
+			dec.Wake = retry
+		}
+		if retry := d.xfer.retryAt(); !retry.IsZero() && (dec.Wake.IsZero() || retry.Before(dec.Wake)) {
+			dec.Wake = retry
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
 		if !dec.Wake.IsZero() {
-			t := time.NewTimer(time.Until(dec.Wake))
-			timer = t.C
-			defer t.Stop()
+			timer = time.NewTimer(time.Until(dec.Wake))
+			fire = timer.C
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
 		case <-wake:
 		case <-d.kick:
-		case <-timer:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop() // not deferred: this loop runs for the daemon's life
 		}
 	}
 }
@@ -111,12 +119,22 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 	if (reset || reboot || restart) && d.xfer.running() {
 		return nil // a transfer is being carried forward: reboot after it
 	}
+	if (reset || reboot || restart) && d.clock().Before(d.intentRetryAt) {
+		return nil // a failed attempt waits for its retry time
+	}
 	if reset {
 		d.log.Info().Msg("factory reset")
 		if err := d.platform.FactoryReset(ctx); err != nil {
-			d.log.Error().Err(err).Msg("factory reset failed; will retry")
+			// Retried with a growing pause (1 min … 1 h): the intent stays
+			// durable, and the device keeps no session until it is done.
+			d.intentFailures++
+			pause := time.Minute << min(d.intentFailures-1, 6)
+			d.intentRetryAt = d.clock().Add(min(pause, time.Hour))
+			d.log.Error().Err(err).Int("attempt", d.intentFailures).Time("retry_at", d.intentRetryAt).Msg("factory reset failed")
+			d.problem.Store("factory reset failed: " + err.Error())
 			return nil
 		}
+		d.intentFailures, d.intentRetryAt = 0, time.Time{}
 		// The reset point, then the device's default configuration, in one
 		// append: a crash cannot leave a half-reset device.
 		evs := []event.Event{event.FactoryResetDone{Defaults: settingsEvents(d.defaults)}}
@@ -165,6 +183,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string) error {
 		settings projections.Settings
 		failures int
 		policy   session.RetryPolicy
+		err      error
 	)
 	host := d.model.Host.Read()
 	now := d.clock()
@@ -201,11 +220,18 @@ func (d *daemon) runSession(ctx context.Context, reasons []string) error {
 		Password: settings.Get(projections.SettingPassword),
 		Logger:   d.log.With().Str("component", "transport").Logger(),
 	}
+	// A configured certificate that cannot be read fails the session: a
+	// missing CA file must never widen trust to the system roots.
+	var certErr string
 	if p := settings.Get(projections.SettingCACertificate); p != "" {
-		cfg.CACertPEM, _ = os.ReadFile(p)
+		if cfg.CACertPEM, err = os.ReadFile(p); err != nil || len(cfg.CACertPEM) == 0 {
+			certErr = "cannot read ca-certificate " + p
+		}
 	}
 	if p := settings.Get(projections.SettingClientCertificate); p != "" {
-		cfg.ClientCertPEM, _ = os.ReadFile(p)
+		if cfg.ClientCertPEM, err = os.ReadFile(p); err != nil || len(cfg.ClientCertPEM) == 0 {
+			certErr = "cannot read client-certificate " + p
+		}
 	}
 	driver := &session.Driver{
 		Journal:  d.store,
@@ -217,6 +243,10 @@ func (d *daemon) runSession(ctx context.Context, reasons []string) error {
 		Failures: failures,
 	}
 	client, err := transport.New(cfg)
+	if err == nil && certErr != "" {
+		client.Close()
+		err = errors.New(certErr)
+	}
 	if err != nil {
 		// A configuration the transport refuses is a failed session the
 		// operator sees in last-session-error, not a crash.

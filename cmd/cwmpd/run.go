@@ -182,6 +182,13 @@ type daemon struct {
 	rpc   *datamodel.Handler
 	crURL string
 	crMu  sync.Mutex
+	// id is the device identity read at boot: a hooks platform runs a
+	// command for it, which must not happen under the state's lock, and
+	// the software version only changes across a restart.
+	id datamodel.Identity
+	// A failed reset intent is retried at intentRetryAt (conductor only).
+	intentFailures int
+	intentRetryAt  time.Time
 	// problem is what keeps the agent from working, for print (the journal
 	// cannot record it when the problem is the journal's storage).
 	problem atomic.Value  // string
@@ -231,6 +238,7 @@ func (d *daemon) run() error {
 		d.close()
 		return err
 	}
+	d.id = datamodel.Identity(d.platform.Identity())
 	d.model = &datamodel.Model{Schema: datamodel.DefaultSchema(), Host: &datamodel.LinuxHost{},
 		Identity: d.identity, Runtime: func() datamodel.Runtime {
 			d.crMu.Lock()
@@ -316,10 +324,7 @@ func (d *daemon) close() {
 	}
 }
 
-func (d *daemon) identity() datamodel.Identity {
-	id := d.platform.Identity()
-	return datamodel.Identity(id)
-}
+func (d *daemon) identity() datamodel.Identity { return d.id }
 
 // boot journals this start: Booted (with the reason the previous run left),
 // and on the very first start the factory-default settings.
@@ -329,7 +334,7 @@ func (d *daemon) boot(ctx context.Context) error {
 	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
 		reason = string(b)
 	}
-	version := d.platform.Identity().SoftwareVersion
+	version := d.platform.Identity().SoftwareVersion // read once more below, for the model
 	evs := []event.Event{event.Booted{Reason: reason, SoftwareVersion: version}}
 	var previous string
 	d.store.View(func(s *projections.State) { previous = s.Boot.SoftwareVersion })

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"io"
@@ -22,7 +24,11 @@ type transfers struct {
 	runner *actions.Runner
 	mu     sync.Mutex
 	busy   uint64 // the transfer being carried forward (0: none)
-	wg     sync.WaitGroup
+	// A transfer stopped by an error (not a fault: the journal refused a
+	// record) waits before it is tried again, instead of spinning.
+	pauseID    uint64
+	pauseUntil time.Time
+	wg         sync.WaitGroup
 }
 
 func newTransfers(d *daemon) *transfers {
@@ -88,13 +94,34 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 		t.d.kickConductor()
 		if err != nil {
 			if ctx.Err() == nil {
-				t.d.log.Error().Err(err).Uint64("transfer", id).Msg("transfer stopped; it resumes later")
+				t.d.noteJournalError(err)
+				t.mu.Lock()
+				t.pauseID, t.pauseUntil = id, t.d.clock().Add(30*time.Second)
+				t.mu.Unlock()
+				t.d.log.Error().Err(err).Uint64("transfer", id).Msg("transfer stopped; it resumes in 30 s")
 			}
 			return
 		}
 		t.d.log.Info().Uint64("transfer", id).Int("fault", out.Finished.FaultCode).Bool("restart", out.RebootNeeded).Msg("transfer finished")
 	}()
 	return nil
+}
+
+// mayStart reports whether transfer id may start now (not paused).
+func (t *transfers) mayStart(id uint64, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pauseID != id || !now.Before(t.pauseUntil)
+}
+
+// retryAt is when a paused transfer may start again (zero: none paused).
+func (t *transfers) retryAt() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pauseID == 0 {
+		return time.Time{}
+	}
+	return t.pauseUntil
 }
 
 func (t *transfers) done() {

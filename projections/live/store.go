@@ -112,7 +112,13 @@ func (s *Store) Append(ctx context.Context, evs ...event.Event) ([]journal.Recor
 		}
 		entries[i] = journal.Entry{Type: typ, Payload: payload}
 	}
-	recs, err := s.j.Append(ctx, entries...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Once handed over, an append is not cancelled: a record committed
+	// after its caller gave up would otherwise never be folded, and every
+	// later append would wait for it forever.
+	recs, err := s.j.Append(context.WithoutCancel(ctx), entries...)
 	if err != nil {
 		return nil, err
 	}

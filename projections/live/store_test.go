@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -112,6 +113,38 @@ func TestSubscribersWakeAfterTheFold(t *testing.T) {
 	s.View(func(st *projections.State) {
 		if st.Seq != 1 {
 			t.Fatalf("woken before the fold: seq %d", st.Seq)
+		}
+	})
+}
+
+// TestCancelledAppendsNeverWedgeTheStore: appends whose context is
+// cancelled at random moments either fold or fail cleanly; a later append
+// always completes, and the state has every record the journal has.
+func TestCancelledAppendsNeverWedgeTheStore(t *testing.T) {
+	j, s := open(t, t.TempDir(), 1000)
+	defer j.Close()
+	for i := 0; i < 300; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(time.Duration(i%50) * 20 * time.Microsecond); cancel() }()
+		s.Append(ctx, event.ConnectionRequestReceived{Remote: "x"})
+		cancel()
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(context.Background(), event.ConnectionRequestReceived{Remote: "y"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an append hangs after cancelled ones")
+	}
+	s.View(func(st *projections.State) {
+		if st.Seq != j.LastSeq() {
+			t.Fatalf("state at %d, journal at %d", st.Seq, j.LastSeq())
 		}
 	})
 }
