@@ -185,7 +185,15 @@ func (d *daemon) runSession(ctx context.Context, reasons []string) error {
 		policy   session.RetryPolicy
 		err      error
 	)
-	host := d.model.Host.Read()
+	// The Inform's forced parameters come from the state and the identity;
+	// the host is read (about a millisecond: /proc, /sys/class/net) only
+	// when changed values ride along, as they may be host readings.
+	var host datamodel.HostSnapshot
+	var changes bool
+	d.store.View(func(s *projections.State) { changes = s.Pending.Has(projections.EventValueChange, "") })
+	if changes {
+		host = d.model.Host.Read()
+	}
 	now := d.clock()
 	d.store.View(func(s *projections.State) {
 		id := d.identity()
