@@ -179,20 +179,11 @@ func mb(kB uint64) string { return fmt.Sprintf("%.1f MB", float64(kB)/1024) }
 
 // periodic: CPU and bytes written per periodic session.
 func periodic(c config, dir string, logf func(string, ...any)) ([]result, error) {
-	a, err := startACS(c.bin, dir)
+	a, g, state, _, err := rig(c, dir, "1s")
 	if err != nil {
 		return nil, err
 	}
 	defer a.kill()
-	defaults, crPort, err := writeDefaults(dir, a, "1s")
-	if err != nil {
-		return nil, err
-	}
-	state := filepath.Join(dir, "state")
-	g, err := startAgent(c.bin, dir, state, defaults, crPort)
-	if err != nil {
-		return nil, err
-	}
 	defer g.kill()
 	// Skip the BOOTSTRAP session and the first periodic one.
 	if err := a.waitSessions(2, 30*time.Second); err != nil {
@@ -299,20 +290,11 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 // gpv: peak resident memory while serving GetParameterValues "Device." over
 // a tree of rows×5 user parameters plus the rest of the model.
 func gpv(c config, dir string, logf func(string, ...any)) ([]result, error) {
-	a, err := startACS(c.bin, dir)
+	a, g, state, restart, err := rig(c, dir, "1h")
 	if err != nil {
 		return nil, err
 	}
 	defer a.kill()
-	defaults, crPort, err := writeDefaults(dir, a, "1h")
-	if err != nil {
-		return nil, err
-	}
-	state := filepath.Join(dir, "state")
-	g, err := startAgent(c.bin, dir, state, defaults, crPort)
-	if err != nil {
-		return nil, err
-	}
 	defer g.kill()
 	if err := a.waitSessions(1, 30*time.Second); err != nil {
 		return nil, err
@@ -329,7 +311,7 @@ func gpv(c config, dir string, logf func(string, ...any)) ([]result, error) {
 		return nil, err
 	}
 	seq, _ := a.lastSeq()
-	if g, err = startAgent(c.bin, dir, state, defaults, crPort); err != nil {
+	if g, err = restart(); err != nil {
 		return nil, err
 	}
 	defer g.kill()
@@ -504,4 +486,25 @@ func sizes(c config) ([]result, error) {
 		rs = append(rs, r)
 	}
 	return rs, nil
+}
+
+// rig starts the ACS and an agent whose periodic interval is interval, in
+// dir; the caller kills both. restart starts the agent again on the same
+// state.
+func rig(c config, dir, interval string) (a *acs, g *agent, state string, restart func() (*agent, error), err error) {
+	if a, err = startACS(c.bin, dir); err != nil {
+		return nil, nil, "", nil, err
+	}
+	defaults, crPort, err := writeDefaults(dir, a, interval)
+	if err != nil {
+		a.kill()
+		return nil, nil, "", nil, err
+	}
+	state = filepath.Join(dir, "state")
+	restart = func() (*agent, error) { return startAgent(c.bin, dir, state, defaults, crPort) }
+	if g, err = restart(); err != nil {
+		a.kill()
+		return nil, nil, "", nil, err
+	}
+	return a, g, state, restart, nil
 }
