@@ -1,7 +1,6 @@
 package datamodel
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -43,21 +42,8 @@ type view struct {
 	rt   Runtime
 }
 
-func (m *Model) newView(st *projections.State) *view {
-	v := &view{m: m, st: st}
-	if m.Host != nil {
-		v.host = m.Host.Read()
-	}
-	if m.Identity != nil {
-		v.id = m.Identity()
-	}
-	if m.Runtime != nil {
-		v.rt = m.Runtime()
-	}
-	return v
-}
-
-// withHost reuses a host snapshot taken outside the state lock.
+// viewWith builds a view on a host snapshot taken outside the state lock
+// (reading /proc and /sys must not hold up journal appends).
 func (m *Model) viewWith(st *projections.State, host HostSnapshot) *view {
 	v := &view{m: m, st: st, host: host}
 	if m.Identity != nil {
@@ -397,14 +383,4 @@ func (v *view) objectWritable(o *Object) bool {
 		return t.Write
 	}
 	return false
-}
-
-// sortedNames is for tests and docs.
-func sortedNames(ps []namedParam) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.name
-	}
-	sort.Strings(out)
-	return out
 }

@@ -154,9 +154,6 @@ func parentObject(path string) string {
 // ("….{i}.").
 func IsTableInstance(path string) bool { return strings.HasSuffix(path, ".{i}.") }
 
-// tableOf returns "Device.Users.User." for "Device.Users.User.{i}.".
-func tableOf(instancePath string) string { return strings.TrimSuffix(instancePath, "{i}.") }
-
 func i64(v int64) *int64 { return &v }
 
 // Check validates a value for a concrete parameter name outside any RPC (a

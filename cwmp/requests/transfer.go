@@ -102,15 +102,25 @@ func (h *Handler) queue(ctx context.Context, rpc string, u *url.URL, ev event.Tr
 	return nil
 }
 
-func (h *Handler) download(ctx context.Context, r *soap.Download) soap.Message {
-	u, f := checkURL(r.URL)
+// checkDownload applies the checks Download and ScheduleDownload share, in
+// the documented order: URL, file type, target file name.
+func (h *Handler) checkDownload(rawURL, fileType, target string) (*url.URL, *soap.Fault) {
+	u, f := checkURL(rawURL)
 	if f != nil {
-		return f
+		return nil, f
 	}
-	if !h.downloadType(r.FileType) {
-		return fault(soap.FaultInvalidArguments, "unsupported download file type %q", r.FileType)
+	if !h.downloadType(fileType) {
+		return nil, fault(soap.FaultInvalidArguments, "unsupported download file type %q", fileType)
 	}
-	if f := checkTarget(r.TargetFileName); f != nil {
+	if f := checkTarget(target); f != nil {
+		return nil, f
+	}
+	return u, nil
+}
+
+func (h *Handler) download(ctx context.Context, r *soap.Download) soap.Message {
+	u, f := h.checkDownload(r.URL, r.FileType, r.TargetFileName)
+	if f != nil {
 		return f
 	}
 	h.mu.Lock()
@@ -186,14 +196,8 @@ func windows(now time.Time, list []soap.TimeWindowStruct) ([]event.TimeWindow, *
 }
 
 func (h *Handler) scheduleDownload(ctx context.Context, r *soap.ScheduleDownload) soap.Message {
-	u, f := checkURL(r.URL)
+	u, f := h.checkDownload(r.URL, r.FileType, r.TargetFileName)
 	if f != nil {
-		return f
-	}
-	if !h.downloadType(r.FileType) {
-		return fault(soap.FaultInvalidArguments, "unsupported download file type %q", r.FileType)
-	}
-	if f := checkTarget(r.TargetFileName); f != nil {
 		return f
 	}
 	h.mu.Lock()
