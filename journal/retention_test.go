@@ -49,8 +49,11 @@ func TestRetentionMinimumAcrossSnapshotNames(t *testing.T) {
 	j := mustOpen(t, o)
 	defer j.Close()
 	appendN(t, j, 100)
-	for name, seq := range map[string]uint64{"a": 90, "b": 40, "c": 100} {
-		if err := j.SaveSnapshot(Snapshot{Name: name, Seq: seq}); err != nil {
+	// The laggard "b" is saved first: each save wakes the background
+	// retention, so saving "a" first could let it drop past 40 before "b"
+	// exists (a map's random order made this flaky under qemu).
+	for _, s := range []Snapshot{{Name: "b", Seq: 40}, {Name: "a", Seq: 90}, {Name: "c", Seq: 100}} {
+		if err := j.SaveSnapshot(s); err != nil {
 			t.Fatal(err)
 		}
 	}
