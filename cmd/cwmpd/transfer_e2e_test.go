@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,11 +133,22 @@ func TestCrashDuringFirmwareUpgrade(t *testing.T) {
 	})
 }
 
+// freePort is a port an agent can listen on again after a restart. It is
+// taken below Linux's ephemeral range (32768 and up): a port from ":0" is in
+// that range, so while the killed agent is down an outgoing connection (the
+// next agent's own to the ACS, a parallel test's) may be given it as its
+// local port, and the restarted agent's listen then fails (a flake seen
+// once in the crash tests).
 func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 200; i++ {
+		p := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
