@@ -238,6 +238,7 @@ func (j *Journal) commitGroup(group []*appendReq) {
 		return
 	}
 	j.commits.Add(1)
+	j.noteWritten(bytes - j.bytes)
 	j.bytes = bytes
 	j.first.Store(first)
 	j.last.Store(last)

@@ -70,7 +70,10 @@ type Journal struct {
 	// it every commit over the limit would rescan snapshots for nothing.
 	retentionBlocked atomic.Bool
 	commits          atomic.Uint64 // successful group commits, for tests and benchmarks
-	inflight         atomic.Int64  // Append/Import calls between submit and return
+	compactions      atomic.Uint64 // level-0 compactions run by the maintenance goroutine
+	sinceL0Check     atomic.Int64  // bytes written since the last level-0 check (compact.go)
+	memTableSize     int64
+	inflight         atomic.Int64 // Append/Import calls between submit and return
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.
 	beforeCommit func() error
@@ -157,6 +160,7 @@ func Open(opts Options) (*Journal, error) {
 		committerDone: make(chan struct{}),
 		maint:         make(chan struct{}, 1),
 		maintDone:     make(chan struct{}),
+		memTableSize:  bo.MemTableSize,
 	}
 	if err := j.loadState(); err != nil {
 		db.Close()
@@ -169,7 +173,9 @@ func Open(opts Options) (*Journal, error) {
 	} else {
 		go j.commitLoop()
 		go j.maintLoop()
-		j.maybeTriggerRetention()
+		// A journal reopened after a crash may hold level-0 tables (or be
+		// over a retention limit): look at both once.
+		j.wakeMaint()
 	}
 	return j, nil
 }

@@ -84,7 +84,11 @@ func badgerOptions(o Options) badger.Options {
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(6).
-		WithNumCompactors(2).
+		// No compactor goroutines: each would wake every 50 ms for the
+		// life of the process. The journal compacts level 0 itself when
+		// its writes have filled it (compact.go); the stall count leaves
+		// room for four more flushes if that falls behind.
+		WithNumCompactors(0).
 		WithNumGoroutines(2).
 		// No block cache (the default is 256 MB); Badger requires one whenever
 		// blocks are compressed, so compression is off too. Tables are mmapped

@@ -36,10 +36,7 @@ func (j *Journal) maybeTriggerRetention() {
 	if j.readOnly || j.retentionBlocked.Load() || !j.overLimit() {
 		return
 	}
-	select {
-	case j.maint <- struct{}{}:
-	default:
-	}
+	j.wakeMaint()
 }
 
 func (j *Journal) maintLoop() {
@@ -56,6 +53,10 @@ func (j *Journal) maintLoop() {
 		}
 		if _, err := j.EnforceRetention(); err != nil && !errors.Is(err, ErrClosed) {
 			j.log.Warn().Err(err).Msg("journal: retention")
+		}
+		// After retention, whose deletions are writes too.
+		if _, err := j.compactIfNeeded(); err != nil && !errors.Is(err, ErrClosed) {
+			j.log.Error().Err(err).Msg("journal: compaction failed; appends will block if level 0 keeps growing")
 		}
 	}
 }

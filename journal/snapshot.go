@@ -69,6 +69,7 @@ func (j *Journal) SaveSnapshot(s Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("journal: save snapshot %q: %w", s.Name, err)
 	}
+	j.noteWritten(int64(len(val)))
 	if j.retentionBlocked.Swap(false) {
 		j.maybeTriggerRetention()
 	}

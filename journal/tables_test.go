@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestManyTablesSurviveReopen is the guard for the 32-bit ARM data loss
@@ -59,4 +60,52 @@ func TestManyTablesSurviveReopen(t *testing.T) {
 	}
 	st, _ := os.ReadDir(dir)
 	t.Logf("%d records, %d tables, %d files", total, len(tables), len(st))
+}
+
+// With no Badger compactor goroutines, the journal itself must keep level 0
+// below the stall: otherwise a memtable flush waits forever and appends
+// block (each append here has a deadline so that shows as a failure, not a
+// hang). Enough is written to fill many memtables.
+func TestJournalCompactsLevel0(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(t, dir)
+	o.memTableSize = 1 << 20
+	j := mustOpen(t, o)
+	if n := badgerOptions(o).NumCompactors; n != 0 {
+		t.Fatalf("Badger runs %d compactors; this test is about the journal's own compaction", n)
+	}
+	stall := badgerOptions(o).NumLevelZeroTablesStall
+	const total, batch = 40000, 200
+	body := strings.Repeat("y", 300)
+	maxL0 := 0
+	for seq := 0; seq < total; seq += batch {
+		entries := make([]Entry, batch)
+		for k := range entries {
+			entries[k] = Entry{Type: 1, Payload: []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, seq+k+1, body))}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := j.Append(ctx, entries...)
+		cancel()
+		if err != nil {
+			t.Fatalf("append at %d (level 0 holds %d tables): %v", seq, j.level0Tables(), err)
+		}
+		if n := j.level0Tables(); n > maxL0 {
+			maxL0 = n
+		}
+	}
+	if maxL0 >= stall {
+		t.Fatalf("level 0 reached %d tables (stall at %d)", maxL0, stall)
+	}
+	if j.Compactions() == 0 {
+		t.Fatal("no compaction ran")
+	}
+	waitFor(t, func() bool { return j.level0Tables() < compactL0At }, "level 0 compacted after the writes")
+	tables, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
+	t.Logf("%d compactions, level 0 peaked at %d tables, %d tables on disk", j.Compactions(), maxL0, len(tables))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = mustOpen(t, o)
+	defer j.Close()
+	checkContiguous(t, readAll(t, j, 0), 1, total)
 }

@@ -1,0 +1,80 @@
+package journal
+
+import "fmt"
+
+// Badger runs with no compactor goroutines (NumCompactors 0, see
+// badgerOptions): its compactors wake every 50 ms each whether or not
+// anything was written, which was most of an idle agent's CPU (about 6 ms per
+// second against 0.1 ms without them). The journal compacts instead, from its
+// maintenance goroutine, when its own appends have filled memtables that
+// Badger flushed to level 0.
+//
+// What is compacted is the same as before: level 0 into the base level, and
+// on down while more than one level holds tables (DB.Flatten). Record keys
+// only grow, but the meta and internal keys rewritten by every commit make
+// each level-0 table span the whole key space, so Badger's own compactors
+// also rewrote every table below on each level-0 compaction; retention keeps
+// that small.
+//
+// The write path depends on it: with no compactor, a memtable flush that
+// finds NumLevelZeroTablesStall tables in level 0 waits, and appends then
+// block. The committer therefore wakes the maintenance goroutine every
+// compactCheckBytes written, which compacts from compactL0At tables, far
+// below the stall.
+
+// compactL0At is the level-0 table count from which the journal compacts.
+const compactL0At = 2
+
+// compactCheckBytes is how many bytes the committer writes between two
+// level-0 checks: a quarter memtable, so at least three checks happen
+// between two flushes.
+func (j *Journal) compactCheckBytes() int64 { return j.memTableSize / 4 }
+
+// noteWritten counts written bytes (appends, snapshots) toward the next
+// level-0 check and wakes the maintenance goroutine when one is due.
+func (j *Journal) noteWritten(n int64) {
+	if j.sinceL0Check.Add(n) < j.compactCheckBytes() {
+		return
+	}
+	j.sinceL0Check.Store(0)
+	j.wakeMaint()
+}
+
+// wakeMaint wakes the maintenance goroutine without blocking.
+func (j *Journal) wakeMaint() {
+	select {
+	case j.maint <- struct{}{}:
+	default:
+	}
+}
+
+// level0Tables is how many tables level 0 holds now.
+func (j *Journal) level0Tables() int {
+	for _, l := range j.db.Levels() {
+		if l.Level == 0 {
+			return l.NumTables
+		}
+	}
+	return 0
+}
+
+// compactIfNeeded compacts when level 0 holds compactL0At tables or more. It
+// returns whether it compacted.
+func (j *Journal) compactIfNeeded() (bool, error) {
+	done, err := j.enter(true)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	if j.level0Tables() < compactL0At {
+		return false, nil
+	}
+	if err := j.db.Flatten(1); err != nil {
+		return false, fmt.Errorf("journal: compact level 0: %w", err)
+	}
+	j.compactions.Add(1)
+	return true, nil
+}
+
+// Compactions is how many level-0 compactions this Journal ran.
+func (j *Journal) Compactions() uint64 { return j.compactions.Load() }
