@@ -195,6 +195,10 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 	if err != nil {
 		return nil, err
 	}
+	ns0, err := cpuNanos(g.pid)
+	if err != nil {
+		return nil, err
+	}
 	io0, err := procKV(g.pid, "io")
 	if err != nil {
 		return nil, err
@@ -204,6 +208,10 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 		return nil, err
 	}
 	cpu1, err := cpuTicks(g.pid)
+	if err != nil {
+		return nil, err
+	}
+	ns1, err := cpuNanos(g.pid)
 	if err != nil {
 		return nil, err
 	}
@@ -225,12 +233,13 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 		return nil, err
 	}
 	ms := float64(cpu1-cpu0) / clkTck * 1000 / float64(n)
+	exact := float64(ns1-ns0) / 1e6 / float64(n)
 	wb := float64(io1["write_bytes"]-io0["write_bytes"]) / float64(n)
 	wc := float64(io1["wchar"]-io0["wchar"]) / float64(n)
 	sw := float64(io1["syscw"]-io0["syscw"]) / float64(n)
 	return []result{
-		{"CPU per periodic session (cwmpd user+sys)", fmt.Sprintf("%.2f ms (%d ticks of %.0f Hz over %d sessions in %.0f s, every record journaled durably)",
-			ms, cpu1-cpu0, clkTck, n, t1.Sub(t0).Seconds()), "≤ 1.5 ms", verdict(ms <= 1.5)},
+		{"CPU per periodic session (cwmpd user+sys)", fmt.Sprintf("%.2f ms (%d ticks of %.0f Hz over %d sessions in %.0f s, every record journaled durably; on-CPU time from schedstat %.2f ms)",
+			ms, cpu1-cpu0, clkTck, n, t1.Sub(t0).Seconds(), exact), "≤ 1.5 ms", verdict(ms <= 1.5)},
 		{"bytes written per periodic session (/proc/PID/io write_bytes)", fmt.Sprintf("%.1f KiB (wchar %.1f KiB, %.1f write syscalls; journal: %.1f records in %.1f durable commits, %.0f B of envelopes per session)",
 			wb/1024, wc/1024, sw, float64(recs)/float64(n), float64(commits)/float64(n), float64(recBytes)/float64(n)), "keep small", ref},
 	}, nil
