@@ -78,3 +78,14 @@ func (j *Journal) compactIfNeeded() (bool, error) {
 
 // Compactions is how many level-0 compactions this Journal ran.
 func (j *Journal) Compactions() uint64 { return j.compactions.Load() }
+
+// trimTables hands back the resident pages of the journal's table mappings
+// (trim_linux.go), guarded like any other store call.
+func (j *Journal) trimTables() {
+	done, err := j.enter(false)
+	if err != nil {
+		return
+	}
+	defer done()
+	j.trimTableMappings()
+}

@@ -51,7 +51,14 @@ type dbReader struct {
 	want    uint64
 	rec     Record
 	err     error
+	// sinceTrim counts bytes read since the table pages were last handed
+	// back: a full read (boot fold, export) would otherwise leave every
+	// table resident (trim_linux.go).
+	sinceTrim int
 }
+
+// readerTrimBytes is how much a reader reads between two trims.
+const readerTrimBytes = 4 << 20
 
 func (r *dbReader) Next() bool {
 	r.mu.Lock()
@@ -97,6 +104,10 @@ func (r *dbReader) Next() bool {
 	}
 	r.rec = rec
 	r.want++
+	if r.sinceTrim += len(item.Key()) + int(item.ValueSize()); r.sinceTrim >= readerTrimBytes {
+		r.sinceTrim = 0
+		r.j.trimTableMappings()
+	}
 	return true
 }
 

@@ -58,6 +58,7 @@ func (j *Journal) maintLoop() {
 		if _, err := j.compactIfNeeded(); err != nil && !errors.Is(err, ErrClosed) {
 			j.log.Error().Err(err).Msg("journal: compaction failed; appends will block if level 0 keeps growing")
 		}
+		j.trimTables()
 	}
 }
 
