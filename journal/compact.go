@@ -1,6 +1,10 @@
 package journal
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
 
 // Badger runs with no compactor goroutines (NumCompactors 0, see
 // badgerOptions): its compactors wake every 50 ms each whether or not
@@ -21,6 +25,10 @@ import "fmt"
 // block. The committer therefore wakes the maintenance goroutine every
 // compactCheckBytes written, which compacts from compactL0At tables, far
 // below the stall.
+
+// openCompactDelay is how long after Open the journal first looks at level
+// 0 when nothing it writes asks sooner.
+const openCompactDelay = 20 * time.Second
 
 // compactL0At is the level-0 table count from which the journal compacts.
 const compactL0At = 2
@@ -87,5 +95,22 @@ func (j *Journal) trimTables() {
 		return
 	}
 	defer done()
-	j.trimTableMappings()
+	j.trimTableMappings(nil)
+}
+
+// tablesBefore names the table files (as Badger names them) whose keys all
+// sort before key: a reader positioned at key is done with them. Tables
+// further on keep their pages, the kernel's read-ahead among them.
+func (j *Journal) tablesBefore(key []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range j.db.Tables() {
+		right := t.Right
+		if len(right) > 8 {
+			right = right[:len(right)-8] // Badger's version suffix
+		}
+		if bytes.Compare(right, key) < 0 {
+			out[fmt.Sprintf("%06d.sst", t.ID)] = true
+		}
+	}
+	return out
 }

@@ -73,6 +73,7 @@ type Journal struct {
 	compactions      atomic.Uint64 // level-0 compactions run by the maintenance goroutine
 	sinceL0Check     atomic.Int64  // bytes written since the last level-0 check (compact.go)
 	memTableSize     int64
+	openMaint        *time.Timer  // the delayed first level-0 check
 	inflight         atomic.Int64 // Append/Import calls between submit and return
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.
@@ -173,9 +174,12 @@ func Open(opts Options) (*Journal, error) {
 	} else {
 		go j.commitLoop()
 		go j.maintLoop()
-		// A journal reopened after a crash may hold level-0 tables (or be
-		// over a retention limit): look at both once.
-		j.wakeMaint()
+		j.maybeTriggerRetention()
+		// A journal reopened may hold level-0 tables (every close flushes
+		// the memtable into one). Compacting them can wait: at start the
+		// agent folds the journal and opens its first session, and on a
+		// one-core router a compaction beside them would delay both.
+		j.openMaint = time.AfterFunc(openCompactDelay, j.wakeMaint)
 	}
 	return j, nil
 }
@@ -363,6 +367,7 @@ func (j *Journal) Close() error {
 		j.closed = true
 		j.mu.Unlock()
 		if !j.readOnly {
+			j.openMaint.Stop()
 			close(j.quit)
 		}
 		<-j.committerDone

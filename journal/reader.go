@@ -106,7 +106,9 @@ func (r *dbReader) Next() bool {
 	r.want++
 	if r.sinceTrim += len(item.Key()) + int(item.ValueSize()); r.sinceTrim >= readerTrimBytes {
 		r.sinceTrim = 0
-		r.j.trimTableMappings()
+		if behind := r.j.tablesBefore(item.Key()); len(behind) > 0 {
+			r.j.trimTableMappings(behind)
+		}
 	}
 	return true
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -208,7 +209,26 @@ func (j *Journal) PutMeta(key string, val []byte) error {
 		return err
 	}
 	defer done()
-	if err := j.db.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(key), append([]byte{}, val...)) }); err != nil {
+	// An unchanged value is not written again. Beyond saving a sync: meta
+	// keys sort before the records, so a level-0 table holding one spans
+	// every table below it and its compaction rewrites the whole journal
+	// (a daemon that wrote its defaults path at every start did that).
+	err = j.db.Update(func(txn *badger.Txn) error {
+		k := metaKey(key)
+		if item, err := txn.Get(k); err == nil {
+			same := false
+			if err := item.Value(func(v []byte) error { same = bytes.Equal(v, val); return nil }); err != nil {
+				return err
+			}
+			if same {
+				return nil
+			}
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		return txn.Set(k, append([]byte{}, val...))
+	})
+	if err != nil {
 		return fmt.Errorf("journal: put meta %q: %w", key, err)
 	}
 	return nil

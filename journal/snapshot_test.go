@@ -132,3 +132,30 @@ func TestMeta(t *testing.T) {
 		t.Fatalf("meta moved last seq to %d", j.LastSeq())
 	}
 }
+
+// PutMeta of an unchanged value writes nothing: meta keys sort before the
+// records, and a level-0 table holding one makes its compaction rewrite
+// every table (the daemon puts its defaults path at every start).
+func TestPutMetaUnchangedWritesNothing(t *testing.T) {
+	j := mustOpen(t, testOptions(t, t.TempDir()))
+	defer j.Close()
+	if err := j.PutMeta("k", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	v0 := j.db.MaxVersion()
+	if err := j.PutMeta("k", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if v := j.db.MaxVersion(); v != v0 {
+		t.Fatalf("unchanged value written again (version %d → %d)", v0, v)
+	}
+	if err := j.PutMeta("k", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if v := j.db.MaxVersion(); v == v0 {
+		t.Fatal("changed value not written")
+	}
+	if b, ok, err := j.GetMeta("k"); err != nil || !ok || string(b) != "v2" {
+		t.Fatalf("GetMeta %q %v %v", b, ok, err)
+	}
+}

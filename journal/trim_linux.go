@@ -17,7 +17,8 @@ import (
 const madvPageout = 21
 
 // trimTableMappings asks the kernel to reclaim the pages of this journal's
-// table files mapped in this process.
+// table files mapped in this process: all of them, or those whose file
+// names only holds.
 //
 // Why: Badger mmaps every table it writes or reads, and those pages stay in
 // the process's resident set (VmRSS, and the OOM killer's score) until the
@@ -30,7 +31,7 @@ const madvPageout = 21
 // /proc/self/maps, and a table can be unmapped (its last iterator closed)
 // between reading the file and the call; if the range were then reused by
 // anonymous memory, DONTNEED would zero it, PAGEOUT only reclaims it.
-func (j *Journal) trimTableMappings() {
+func (j *Journal) trimTableMappings(only map[string]bool) {
 	dir, err := filepath.Abs(j.opts.Dir)
 	if err != nil {
 		return
@@ -51,6 +52,9 @@ func (j *Journal) trimTableMappings() {
 		}
 		path := line[i:]
 		if !bytes.HasPrefix(path, prefix) || !bytes.HasSuffix(path, []byte(".sst")) {
+			continue
+		}
+		if only != nil && !only[string(path[len(prefix):])] {
 			continue
 		}
 		dash := bytes.IndexByte(line, '-')

@@ -3,4 +3,4 @@
 package journal
 
 // trimTableMappings is Linux-only (see trim_linux.go).
-func (j *Journal) trimTableMappings() {}
+func (j *Journal) trimTableMappings(map[string]bool) {}

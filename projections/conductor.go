@@ -21,8 +21,12 @@ const DefaultPeriodicInterval = time.Hour
 
 // Decision is what the conductor should do now.
 type Decision struct {
-	// Raise are trigger events due now; the conductor journals them and
-	// decides again.
+	// Raise are trigger events due now. When Start is also set, the
+	// session starts on them: the conductor journals them in the same
+	// durable append as SessionStarted (one sync, not two), the Inform
+	// carrying what they raise (State.InformEventsAfter). Otherwise (a
+	// failed session's retry wait) it journals them alone and decides
+	// again.
 	Raise []event.Event
 	// Start means a session should start now.
 	Start bool
@@ -89,16 +93,29 @@ func Decide(s *State, now time.Time) Decision {
 		}
 	}
 	if len(d.Raise) > 0 {
+		// Would the state with the triggers folded start a session? Only
+		// the pending events differ for what follows: the triggers' other
+		// effects (the last periodic time, the fired schedules) matter to
+		// the trigger part above, which they make not due.
+		after := s.pendingAfter(d.Raise)
+		var then Decision
+		s.decideSession(&then, after, now, func(time.Time) {})
+		d.Start, d.Reasons = then.Start, then.Reasons
 		d.Wake = time.Time{}
 		return d
 	}
+	s.decideSession(&d, &s.Pending, now, wake)
+	return d
+}
 
-	// Is a session needed, and why?
+// decideSession is the second half of Decide: is a session needed with
+// pending events p, and why; else what transfer or wake-up.
+func (s *State) decideSession(d *Decision, p *Pending, now time.Time, wake func(time.Time)) {
 	var reasons []string
 	onlyActive := true
-	for _, e := range s.Pending.Events {
+	for _, e := range p.Events {
 		reasons = append(reasons, e.Code)
-		if e.Code != EventValueChange || !s.Pending.ActiveChange {
+		if e.Code != EventValueChange || !p.ActiveChange {
 			onlyActive = false
 		}
 	}
@@ -106,37 +123,60 @@ func Decide(s *State, now time.Time) Decision {
 		reasons = append(reasons, "TransferComplete owed")
 		onlyActive = false
 	}
-	if len(s.Pending.Events) == 1 && s.Pending.Events[0].Code == EventValueChange && !s.Pending.ActiveChange {
+	if len(p.Events) == 1 && p.Events[0].Code == EventValueChange && !p.ActiveChange {
 		// Passive changes alone ride with the next session, they do not
 		// start one.
-		return d
+		return
 	}
 	if len(reasons) == 0 {
 		d.Transfer = s.dueTransfer(now, wake)
-		return d
+		return
 	}
 	d.Reasons = dedupe(reasons)
 
 	if s.Retry.Failures > 0 && now.Before(s.Retry.NextAttempt) {
-		if s.Pending.Has(EventConnectionRequest, "") && raisedAfterFailure(s) {
+		if p.Has(EventConnectionRequest, "") && raisedAfterFailure(s, p) {
 			d.Start = true
 			d.Reasons = append(d.Reasons, "connection request during retry wait")
-			return d
+			return
 		}
 		wake(s.Retry.NextAttempt)
 		d.Transfer = s.dueTransfer(now, wake)
-		return d
+		return
 	}
 	if onlyActive {
 		throttle := time.Duration(s.paramUint(ParamActiveNotifyThrottle, 0)) * time.Second
 		if next := s.Session.LastSuccess.Add(throttle); throttle > 0 && !s.Session.LastSuccess.IsZero() && now.Before(next) {
 			wake(next)
 			d.Transfer = s.dueTransfer(now, wake)
-			return d
+			return
 		}
 	}
 	d.Start = true
-	return d
+}
+
+// pendingAfter is a copy of the pending events with the triggers raise
+// folded in, as the fold will do when they are journaled next (their
+// sequence numbers following s.Seq). s is not changed.
+func (s *State) pendingAfter(raise []event.Event) *Pending {
+	p := &Pending{Events: append([]PendingEvent(nil), s.Pending.Events...), Changed: s.Pending.Changed, ActiveChange: s.Pending.ActiveChange}
+	seq := s.Seq
+	for _, ev := range raise {
+		seq++
+		switch e := ev.(type) {
+		case event.PeriodicInformDue:
+			raisePeriodic(p, seq)
+		case event.ScheduledInformDue:
+			raiseScheduled(p, s.Schedules[e.Schedule], seq)
+		}
+	}
+	return p
+}
+
+// InformEventsAfter is the Event array of an Inform sent once the triggers
+// raise are journaled: what Pending.InformEvents will return then.
+func (s *State) InformEventsAfter(raise []event.Event) []event.InformEvent {
+	return s.pendingAfter(raise).InformEvents()
 }
 
 // dueTransfer returns the oldest transfer to carry forward now: one a
@@ -160,8 +200,8 @@ func (s *State) dueTransfer(now time.Time, wake func(time.Time)) uint64 {
 
 // raisedAfterFailure: the pending connection request came after the last
 // failed session (an old one was already dropped by that failure).
-func raisedAfterFailure(s *State) bool {
-	for _, e := range s.Pending.Events {
+func raisedAfterFailure(s *State, p *Pending) bool {
+	for _, e := range p.Events {
 		if e.Code == EventConnectionRequest {
 			return e.Raised > s.Session.LastFailedSession
 		}

@@ -183,3 +183,37 @@ func TestActiveFlagFollowsTheChangesStillOwed(t *testing.T) {
 		t.Fatal("only a passive change is owed, yet the active flag stayed")
 	}
 }
+
+// A trigger that comes due during a failed session's retry wait does not
+// start a session: Decide says so before it is journaled, so the conductor
+// journals it alone and the session waits for NextAttempt. A trigger due
+// otherwise starts the session it raises (journaled with SessionStarted).
+func TestDecideTriggerStartsSessionUnlessRetryWait(t *testing.T) {
+	f := running(t, event.Setting{Name: SettingPeriodicInformInterval, Value: "10"})
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	next := t0.Add(5 * time.Minute)
+	f.add(event.SessionFailed{Session: id, Error: "x", RetryCount: 1, Delay: 290 * time.Second, NextAttempt: next})
+	d := Decide(f.s, t0.Add(15*time.Second))
+	if len(d.Raise) != 1 || d.Start {
+		t.Fatalf("periodic during the retry wait: %+v", d)
+	}
+	if got := f.s.InformEventsAfter(d.Raise); len(got) != 3 || got[0].Code != EventBootstrap || got[2].Code != EventPeriodic {
+		t.Fatalf("events after the trigger: %+v", got)
+	}
+	f.add(d.Raise[0])
+	// Still waiting: woken by the next periodic (which will wait too) or
+	// the retry, whichever comes first.
+	if d := Decide(f.s, t0.Add(15*time.Second)); d.Start || len(d.Raise) != 0 || d.Wake.IsZero() || d.Wake.After(next) {
+		t.Fatalf("after journaling the trigger alone: %+v (want a wake-up by %v)", d, next)
+	}
+	if d := Decide(f.s, next); !d.Start {
+		t.Fatalf("at the retry: %+v", d)
+	}
+
+	g := running(t, event.Setting{Name: SettingPeriodicInformInterval, Value: "10"})
+	g.session()
+	d = Decide(g.s, g.s.Session.LastSuccess.Add(10*time.Second))
+	if len(d.Raise) != 1 || !d.Start || strings.Join(d.Reasons, ",") != EventPeriodic {
+		t.Fatalf("periodic after a success: %+v", d)
+	}
+}

@@ -117,6 +117,15 @@ func (s *State) ApplyEvent(rec journal.Record, ev event.Event) error {
 	return nil
 }
 
+// raisePeriodic and raiseScheduled are what the triggers raise: shared by
+// the fold and by Decide's look ahead (pendingAfter).
+func raisePeriodic(p *Pending, seq uint64) { p.raise(EventPeriodic, "", seq, 0) }
+
+func raiseScheduled(p *Pending, sch Schedule, seq uint64) {
+	p.raise(EventScheduled, "", seq, 0)
+	p.raise(EventMScheduleInform, sch.CommandKey, seq, 0)
+}
+
 func (s *State) apply(rec journal.Record, ev event.Event) string {
 	seq := rec.Seq
 	switch e := ev.(type) {
@@ -168,11 +177,10 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 			return fmt.Sprintf("unknown schedule #%d fired", e.Schedule)
 		}
 		delete(s.Schedules, e.Schedule)
-		s.Pending.raise(EventScheduled, "", seq, 0)
-		s.Pending.raise(EventMScheduleInform, sch.CommandKey, seq, 0)
+		raiseScheduled(&s.Pending, sch, seq)
 	case event.PeriodicInformDue:
 		s.Session.LastPeriodic = e.Due
-		s.Pending.raise(EventPeriodic, "", seq, 0)
+		raisePeriodic(&s.Pending, seq)
 	case event.RebootRequested:
 		s.Boot.RebootPending, s.Boot.RebootCommandKey = true, e.CommandKey
 	case event.RestartRequested:

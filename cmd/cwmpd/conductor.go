@@ -63,17 +63,20 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 		var dec projections.Decision
 		now := d.clock()
 		d.store.View(func(s *projections.State) { dec = projections.Decide(s, now) })
-		if len(dec.Raise) > 0 {
+		for _, e := range dec.Raise {
+			d.log.Info().Str("trigger", e.Type().String()).Str("detail", e.Summary()).Msg("trigger")
+		}
+		if len(dec.Raise) > 0 && !dec.Start {
+			// A retry wait: the triggers are journaled now and ride in
+			// the retry.
 			if _, err := d.store.Append(ctx, dec.Raise...); err != nil {
 				return fmt.Errorf("conductor: journal trigger: %w", err)
-			}
-			for _, e := range dec.Raise {
-				d.log.Info().Str("trigger", e.Type().String()).Str("detail", e.Summary()).Msg("trigger")
 			}
 			continue
 		}
 		if dec.Start {
-			if err := d.runSession(sessionCtx, dec.Reasons); err != nil {
+			// Triggers due now are journaled with SessionStarted.
+			if err := d.runSession(sessionCtx, dec.Reasons, dec.Raise); err != nil {
 				return err
 			}
 			d.problem.Store("")
@@ -177,7 +180,7 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 
 // runSession runs one CWMP session. Only a journal failure is an error:
 // a failed session is journaled with its retry decision and the loop goes on.
-func (d *daemon) runSession(ctx context.Context, reasons []string) error {
+func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []event.Event) error {
 	var (
 		in       session.Input
 		settings projections.Settings
@@ -199,7 +202,8 @@ func (d *daemon) runSession(ctx context.Context, reasons []string) error {
 		id := d.identity()
 		in = session.Input{
 			DeviceID:       soap.DeviceIdStruct{Manufacturer: id.Manufacturer, OUI: id.OUI, ProductClass: id.ProductClass, SerialNumber: id.SerialNumber},
-			Events:         s.Pending.InformEvents(),
+			Events:         s.InformEventsAfter(triggers),
+			Triggers:       triggers,
 			RetryCount:     s.Retry.Failures,
 			CurrentTime:    now,
 			Parameters:     d.model.InformParameters(s, host),

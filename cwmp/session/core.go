@@ -19,9 +19,13 @@ type OwedTransfer struct {
 // Input is everything a session needs to know when it starts, taken from
 // the projections by the caller.
 type Input struct {
-	Version        soap.Version // highest version to offer (default 1.4)
-	DeviceID       soap.DeviceIdStruct
-	Events         []event.InformEvent
+	Version  soap.Version // highest version to offer (default 1.4)
+	DeviceID soap.DeviceIdStruct
+	Events   []event.InformEvent
+	// Triggers are journaled in the same durable append as SessionStarted,
+	// before it: the periodic or scheduled inform the session starts on
+	// (one sync instead of two). Events already holds what they raise.
+	Triggers       []event.Event
 	RetryCount     int
 	CurrentTime    time.Time
 	Parameters     []soap.ParameterValueStruct
@@ -93,12 +97,15 @@ func NewCore(in Input) *Core {
 	return &Core{in: in, version: in.Version, owed: append([]OwedTransfer(nil), in.Transfers...)}
 }
 
-// Start returns the first step: journal SessionStarted, then send Inform.
-// The driver passes the SessionStarted record's sequence to SetID.
+// Start returns the first step: journal the triggers and SessionStarted
+// (last), then send Inform. The driver passes the SessionStarted record's
+// sequence to SetID.
 func (c *Core) Start() Step {
 	c.phase = phaseInform
+	evs := append(append(make([]event.Event, 0, len(c.in.Triggers)+1), c.in.Triggers...),
+		event.SessionStarted{Events: c.in.Events, RetryCount: c.in.RetryCount})
 	return Step{
-		Journal: []event.Event{event.SessionStarted{Events: c.in.Events, RetryCount: c.in.RetryCount}},
+		Journal: evs,
 		Send:    &Send{Envelope: c.inform(), Method: "Inform"},
 	}
 }

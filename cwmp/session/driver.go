@@ -78,7 +78,7 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("session: journal SessionStarted: %w", err)
 	}
-	core.SetID(recs[0].Seq)
+	core.SetID(recs[len(recs)-1].Seq) // SessionStarted comes after the triggers
 	log := d.Log.With().Uint64("session", core.ID()).Logger()
 	log.Info().Int("retry", core.in.RetryCount).Interface("events", core.in.Events).Msg("session start")
 	step.Journal = nil

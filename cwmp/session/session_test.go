@@ -356,3 +356,48 @@ func TestMalformedACSRequestEndsSessionAndBadArgumentsGetAFault(t *testing.T) {
 		t.Fatalf("malformed XML: %+v", out.Failure)
 	}
 }
+
+// A session started on a trigger journals it with SessionStarted in one
+// durable append (one commit), SessionStarted last and the session's ID;
+// the Inform carries what the trigger raised.
+func TestTriggerJournaledWithSessionStarted(t *testing.T) {
+	f := newFixture(t)
+	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){informResponse(soap.Header{}), noContent}}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	c, err := transport.New(transport.Config{URL: srv.URL, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	trigger := []event.Event{event.PeriodicInformDue{Due: now}}
+	in := f.input(t)
+	f.store.View(func(st *projections.State) { in.Events = st.InformEventsAfter(trigger) })
+	in.Triggers = trigger
+	commits := f.j.Commits()
+	d := &Driver{Journal: f.store, Handler: handler{}, Log: zerolog.Nop(), Clock: func() time.Time { return now }, Rand: rand.New(rand.NewSource(1))}
+	out, err := d.Run(context.Background(), NewCore(in), c)
+	if err != nil || out.Failure != nil {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if got := f.j.Commits() - commits; got != 3 {
+		t.Fatalf("%d commits for trigger+SessionStarted, InformAccepted, SessionSucceeded; want 3", got)
+	}
+	want := "Booted SettingsChanged PeriodicInformDue SessionStarted InformAccepted SessionSucceeded"
+	if got := strings.Join(f.types(t), " "); got != want {
+		t.Fatalf("journal: %s", got)
+	}
+	if out.ID != 4 {
+		t.Fatalf("session ID %d, want 4 (the SessionStarted record)", out.ID)
+	}
+	var codes []string
+	for _, e := range a.got[0].Body.(*soap.Inform).Event {
+		codes = append(codes, e.EventCode)
+	}
+	if strings.Join(codes, ",") != "0 BOOTSTRAP,1 BOOT,2 PERIODIC" {
+		t.Fatalf("Inform events %v", codes)
+	}
+	if st := f.state(); len(st.Pending.Events) != 0 {
+		t.Fatalf("pending after the session: %+v", st.Pending.Events)
+	}
+}
