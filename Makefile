@@ -13,8 +13,10 @@ CROSS := linux/amd64 linux/arm64 linux/arm/7 linux/mipsle
 
 all: build
 
+# Static (no cgo), as the router builds below and dist/ ship it: a cgo build
+# maps the C library too (1.4 MB more resident memory in make bench-agent).
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
 
 # tools makes sure the external programs the tests call are present
 # (xmllint for the schema conformance tests).
