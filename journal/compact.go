@@ -77,6 +77,8 @@ func (j *Journal) compactIfNeeded() (bool, error) {
 	if j.level0Tables() < compactL0At {
 		return false, nil
 	}
+	j.compactMu.Lock() // tables leave the levels: no trim meanwhile
+	defer j.compactMu.Unlock()
 	if err := j.db.Flatten(1); err != nil {
 		return false, fmt.Errorf("journal: compact level 0: %w", err)
 	}
@@ -95,12 +97,28 @@ func (j *Journal) trimTables() {
 		return
 	}
 	defer done()
-	j.trimTableMappings(nil)
+	j.compactMu.Lock()
+	defer j.compactMu.Unlock()
+	j.trimTableMappings(j.tablesBefore(nil))
 }
 
-// tablesBefore names the table files (as Badger names them) whose keys all
-// sort before key: a reader positioned at key is done with them. Tables
-// further on keep their pages, the kernel's read-ahead among them.
+// trimBehind is a reader's trim: tables whose keys all sort before key. It
+// skips when a compaction is running (it would wait for it) rather than
+// stall the reader.
+func (j *Journal) trimBehind(key []byte) {
+	if !j.compactMu.TryLock() {
+		return
+	}
+	defer j.compactMu.Unlock()
+	if behind := j.tablesBefore(key); len(behind) > 0 {
+		j.trimTableMappings(behind)
+	}
+}
+
+// tablesBefore names the table files (as Badger names them) of the current
+// levels whose keys all sort before key (every table when key is nil): a
+// reader positioned at key is done with them, tables further on keep their
+// pages.
 func (j *Journal) tablesBefore(key []byte) map[string]bool {
 	out := map[string]bool{}
 	for _, t := range j.db.Tables() {
@@ -108,7 +126,7 @@ func (j *Journal) tablesBefore(key []byte) map[string]bool {
 		if len(right) > 8 {
 			right = right[:len(right)-8] // Badger's version suffix
 		}
-		if bytes.Compare(right, key) < 0 {
+		if key == nil || bytes.Compare(right, key) < 0 {
 			out[fmt.Sprintf("%06d.sst", t.ID)] = true
 		}
 	}

@@ -74,6 +74,7 @@ type Journal struct {
 	sinceL0Check     atomic.Int64  // bytes written since the last level-0 check (compact.go)
 	memTableSize     int64
 	openMaint        *time.Timer  // the delayed first level-0 check
+	compactMu        sync.Mutex   // held while tables may leave the levels (compact.go, trim_linux.go)
 	inflight         atomic.Int64 // Append/Import calls between submit and return
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.

@@ -106,9 +106,7 @@ func (r *dbReader) Next() bool {
 	r.want++
 	if r.sinceTrim += len(item.Key()) + int(item.ValueSize()); r.sinceTrim >= readerTrimBytes {
 		r.sinceTrim = 0
-		if behind := r.j.tablesBefore(item.Key()); len(behind) > 0 {
-			r.j.trimTableMappings(behind)
-		}
+		r.j.trimBehind(item.Key())
 	}
 	return true
 }
