@@ -4,6 +4,9 @@ import (
 	"context"
 	"net"
 	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
 
 	"github.com/cwmpd/cwmpd/cwmp/connreq"
 	"github.com/cwmpd/cwmpd/projections"
@@ -94,16 +97,43 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	if err != nil {
 		return func() {}, err
 	}
+	publish := func() {
+		host := d.cfg.crHost
+		if host == "" {
+			host = firstIPv4()
+		}
+		d.crMu.Lock()
+		d.crURL = srv.URL(host)
+		d.crMu.Unlock()
+	}
 	if err := srv.Start(); err != nil {
-		return func() {}, err
+		// The port may be held for a moment (a previous instance still
+		// exiting) or by something else: keep trying rather than run
+		// without connection requests until the next restart. The URL is
+		// published once bound; the watcher reports the change (the
+		// parameter is active-notified).
+		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port unavailable; retrying in the background, the ACS cannot ask for sessions meanwhile")
+		lctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b := backoff.NewExponentialBackOff()
+			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
+			err := backoff.Retry(func() error {
+				if err := srv.Start(); err != nil {
+					return err
+				}
+				return nil
+			}, backoff.WithContext(b, lctx))
+			if err != nil {
+				return // stopped
+			}
+			publish()
+			d.log.Info().Str("addr", addr).Msg("connection-request port bound")
+		}()
+		return func() { stop(); <-done; srv.Close() }, nil
 	}
-	host := d.cfg.crHost
-	if host == "" {
-		host = firstIPv4()
-	}
-	d.crMu.Lock()
-	d.crURL = srv.URL(host)
-	d.crMu.Unlock()
+	publish()
 	return func() { srv.Close() }, nil
 }
 

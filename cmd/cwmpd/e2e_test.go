@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -323,4 +325,32 @@ func TestE2EControlSocketIsPrivate(t *testing.T) {
 		t.Fatalf("setting changed by another user:\n%s", r.stdout)
 	}
 	a.stop()
+}
+
+// A connection-request port held by something else at start does not leave
+// the agent deaf for its whole life: it keeps trying, and once bound the
+// new ConnectionRequestURL reaches the ACS (an active-notified parameter)
+// and connection requests work.
+func TestE2EConnectionRequestPortBusyAtStart(t *testing.T) {
+	srv := acs(t)
+	busy, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := busy.Addr().String()
+	a := startAgent(t, t.TempDir(), "--defaults", defaultsFor(t, srv), "--connreq-listen", addr)
+	waitSessions(t, srv, 1, a)
+	if u := onlyDevice(t, srv).ConnectionRequest; u != "" {
+		t.Fatalf("published %q while the port was taken", u)
+	}
+	if !strings.Contains(a.logs(), "connection-request port unavailable") {
+		t.Fatalf("no error logged for the taken port:\n%s", a.logs())
+	}
+	busy.Close()
+	waitFor(t, func() bool { return strings.HasPrefix(onlyDevice(t, srv).ConnectionRequest, "http://"+addr+"/") }, "the bound URL at the ACS")
+	n := srv.Counts("").Sessions
+	connReq(t, srv)
+	waitFor(t, func() bool {
+		return srv.Counts("").Sessions > n && strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST")
+	}, "a session on the connection request")
 }
