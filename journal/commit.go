@@ -238,7 +238,13 @@ func (j *Journal) commitGroup(group []*appendReq) {
 		return
 	}
 	j.commits.Add(1)
-	j.noteWritten(bytes - j.bytes)
+	// Envelopes plus what Badger adds per entry (key, meta, skiplist node)
+	// and the two metadata keys of every commit.
+	n := 0
+	for _, recs := range results {
+		n += len(recs)
+	}
+	j.noteWritten(bytes - j.bytes + int64(n)*64 + 64)
 	j.bytes = bytes
 	j.first.Store(first)
 	j.last.Store(last)

@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -74,13 +75,23 @@ func (j *Journal) compactIfNeeded() (bool, error) {
 		return false, err
 	}
 	defer done()
-	if j.level0Tables() < compactL0At {
+	return j.compactEntered()
+}
+
+// compactEntered is compactIfNeeded for a caller that already holds enter
+// (a second read lock could deadlock against a waiting Close).
+func (j *Journal) compactEntered() (bool, error) {
+	before := j.level0Tables()
+	if before < compactL0At {
 		return false, nil
 	}
 	j.compactMu.Lock() // tables leave the levels: no trim meanwhile
 	defer j.compactMu.Unlock()
 	if err := j.db.Flatten(1); err != nil {
 		return false, fmt.Errorf("journal: compact level 0: %w", err)
+	}
+	if j.level0Tables() >= before {
+		return false, nil // Flatten found nothing worth doing
 	}
 	j.compactions.Add(1)
 	return true, nil
@@ -131,4 +142,21 @@ func (j *Journal) tablesBefore(key []byte) map[string]bool {
 		}
 	}
 	return out
+}
+
+// storeDir is the directory Badger opened (a read-only open may have opened
+// a copy), as the kernel names it in /proc/self/maps: absolute, symlinks
+// resolved (an OpenWrt state directory is often a link into the overlay).
+func (j *Journal) storeDir() string {
+	dir := j.opts.Dir
+	if j.tmpCopy != "" {
+		dir = j.tmpCopy
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return dir
 }

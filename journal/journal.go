@@ -180,7 +180,13 @@ func Open(opts Options) (*Journal, error) {
 		// the memtable into one). Compacting them can wait: at start the
 		// agent folds the journal and opens its first session, and on a
 		// one-core router a compaction beside them would delay both.
-		j.openMaint = time.AfterFunc(openCompactDelay, j.wakeMaint)
+		delay := openCompactDelay
+		if j.level0Tables() >= bo.NumLevelZeroTablesStall-2 {
+			// Restarts faster than the delay (a crash loop: each open
+			// adds a table) must not walk level 0 up to the stall.
+			delay = 0
+		}
+		j.openMaint = time.AfterFunc(delay, j.wakeMaint)
 	}
 	return j, nil
 }

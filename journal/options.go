@@ -82,7 +82,10 @@ func badgerOptions(o Options) badger.Options {
 		WithBaseTableSize(mem).
 		WithBaseLevelSize(4 * mem).
 		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
+		// With no compactor this only scores level 0 for DB.Flatten, which
+		// compacts a level only above score 1: 1 makes two tables enough
+		// (compactL0At), not three.
+		WithNumLevelZeroTables(1).
 		WithNumLevelZeroTablesStall(6).
 		// No compactor goroutines: each would wake every 50 ms for the
 		// life of the process. The journal compacts level 0 itself when

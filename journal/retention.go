@@ -155,6 +155,12 @@ func (j *Journal) EnforceRetention() (int, error) {
 		first = end
 		j.bytes -= freed
 		j.first.Store(first)
+		// Tombstones fill memtables like appends: a long drop must empty
+		// level 0 itself, or the flush stalls and this loop with it (no
+		// other goroutine compacts; the caller already holds enter).
+		if _, err := j.compactEntered(); err != nil {
+			return dropped, fmt.Errorf("journal: retention: %w", err)
+		}
 	}
 	j.log.Debug().Int("dropped", dropped).Uint64("first", first).Msg("journal: retention")
 	return dropped, nil

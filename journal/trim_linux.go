@@ -34,10 +34,7 @@ const madvDontneed = 4
 // that removes tables from the levels (compactIfNeeded: the journal runs no
 // Badger compactor) also holds; Close waits for it (enter, reader locks).
 func (j *Journal) trimTableMappings(only map[string]bool) {
-	dir, err := filepath.Abs(j.opts.Dir)
-	if err != nil {
-		return
-	}
+	dir := j.storeDir()
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return

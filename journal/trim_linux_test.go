@@ -83,13 +83,27 @@ func dontneedHonoured(t *testing.T) bool {
 
 // The journal's table mappings do not stay resident: after writes that
 // built several tables, and after a full read, trimming leaves little of
-// them in the resident set.
+// them in the resident set. Also through a symlinked state directory (the
+// kernel names the resolved path in /proc/self/maps).
 func TestTablePagesHandedBack(t *testing.T) {
 	if !dontneedHonoured(t) {
 		t.Skip("MADV_DONTNEED on a file mapping is not honoured here (qemu-user): nothing to measure")
 	}
+	for _, viaLink := range []bool{false, true} {
+		t.Run(fmt.Sprintf("symlink=%v", viaLink), func(t *testing.T) { tablePagesHandedBack(t, viaLink) })
+	}
+}
+
+func tablePagesHandedBack(t *testing.T, viaLink bool) {
 	dir := t.TempDir()
-	o := testOptions(t, dir)
+	open := dir
+	if viaLink {
+		open = filepath.Join(t.TempDir(), "state")
+		if err := os.Symlink(dir, open); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOptions(t, open)
 	o.memTableSize = 1 << 20
 	j := mustOpen(t, o)
 	defer j.Close()

@@ -167,10 +167,28 @@ func (s *State) pendingAfter(raise []event.Event) *Pending {
 		case event.PeriodicInformDue:
 			raisePeriodic(p, seq)
 		case event.ScheduledInformDue:
-			raiseScheduled(p, s.Schedules[e.Schedule], seq)
+			if sch, ok := s.Schedules[e.Schedule]; ok {
+				raiseScheduled(p, sch, seq)
+			}
 		}
 	}
 	return p
+}
+
+// LiveTriggers is triggers without those the state no longer backs: a
+// schedule removed since Decide (a settings reset, a new ACS URL) would be
+// folded as a violation and announce an event nothing raised.
+func (s *State) LiveTriggers(triggers []event.Event) []event.Event {
+	var out []event.Event
+	for _, ev := range triggers {
+		if e, ok := ev.(event.ScheduledInformDue); ok {
+			if _, known := s.Schedules[e.Schedule]; !known {
+				continue
+			}
+		}
+		out = append(out, ev)
+	}
+	return out
 }
 
 // InformEventsAfter is the Event array of an Inform sent once the triggers

@@ -217,3 +217,25 @@ func TestDecideTriggerStartsSessionUnlessRetryWait(t *testing.T) {
 		t.Fatalf("periodic after a success: %+v", d)
 	}
 }
+
+// A schedule removed between Decide and the session (a settings reset, a
+// new ACS URL) is no longer a trigger: neither journaled nor announced.
+func TestLiveTriggersDropsVanishedSchedules(t *testing.T) {
+	f := running(t)
+	f.session()
+	id := f.add(event.InformScheduled{CommandKey: "k", Due: t0.Add(time.Minute)})
+	trig := []event.Event{event.ScheduledInformDue{Schedule: id}, event.PeriodicInformDue{Due: t0}}
+	if got := f.s.LiveTriggers(trig); len(got) != 2 {
+		t.Fatalf("live schedule dropped: %v", got)
+	}
+	if ev := f.s.InformEventsAfter(trig); len(ev) != 3 {
+		t.Fatalf("events with the schedule: %v", ev)
+	}
+	delete(f.s.Schedules, id) // as a reset would
+	if got := f.s.LiveTriggers(trig); len(got) != 1 {
+		t.Fatalf("vanished schedule kept: %v", got)
+	}
+	if ev := f.s.InformEventsAfter(trig); len(ev) != 1 || ev[0].Code != EventPeriodic {
+		t.Fatalf("events without the schedule: %v", ev)
+	}
+}

@@ -199,6 +199,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 	}
 	now := d.clock()
 	d.store.View(func(s *projections.State) {
+		triggers = s.LiveTriggers(triggers) // the state may have moved since Decide
 		id := d.identity()
 		in = session.Input{
 			DeviceID:       soap.DeviceIdStruct{Manufacturer: id.Manufacturer, OUI: id.OUI, ProductClass: id.ProductClass, SerialNumber: id.SerialNumber},

@@ -262,6 +262,7 @@ func (d *daemon) run() error {
 	}
 	stopCtl, err := d.startControl(ctx)
 	if err != nil {
+		stopCR() // before the journal closes: a late bind would use it
 		d.close()
 		return fmt.Errorf("run: control socket: %w", err)
 	}
