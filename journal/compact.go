@@ -14,12 +14,13 @@ import (
 // maintenance goroutine, when its own appends have filled memtables that
 // Badger flushed to level 0.
 //
-// What is compacted is the same as before: level 0 into the base level, and
-// on down while more than one level holds tables (DB.Flatten). Record keys
-// only grow, but the meta and internal keys rewritten by every commit make
-// each level-0 table span the whole key space, so Badger's own compactors
-// also rewrote every table below on each level-0 compaction; retention keeps
-// that small.
+// What is compacted is what Badger's compactors compacted: level 0 into the
+// base level, and on down while more than one level holds tables
+// (DB.Flatten). Record keys only grow and the internal keys every commit
+// rewrites sort after them, so a level-0 table spans from its first record
+// to the end and overlaps only the newest tables below: a compaction
+// rewrites little. A meta key (sorting before the records) would make it
+// span everything, hence PutMeta's skip of unchanged values.
 //
 // The write path depends on it: with no compactor, a memtable flush that
 // finds NumLevelZeroTablesStall tables in level 0 waits, and appends then
