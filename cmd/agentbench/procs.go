@@ -274,6 +274,26 @@ func cpuTicks(pid int) (uint64, error) {
 	return u + s, nil
 }
 
+// cost is what a process has spent so far: CPU ticks (utime+stime), exact
+// on-CPU nanoseconds and /proc/PID/io counters.
+type cost struct {
+	ticks, nanos uint64
+	io           map[string]uint64
+}
+
+func sampleCost(pid int) (cost, error) {
+	var c cost
+	var err error
+	if c.ticks, err = cpuTicks(pid); err != nil {
+		return c, err
+	}
+	if c.nanos, err = cpuNanos(pid); err != nil {
+		return c, err
+	}
+	c.io, err = procKV(pid, "io")
+	return c, err
+}
+
 // cpuNanos is the on-CPU time of pid's threads in nanoseconds: the first
 // field of /proc/PID/task/TID/schedstat, summed. Exact where utime+stime
 // counts 10 ms ticks; a thread that exits between two readings drops out
