@@ -1,12 +1,6 @@
 package main
 
 import (
-	"sync/atomic"
-
-	"runtime"
-	"runtime/debug"
-	"strconv"
-
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,8 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -405,7 +403,7 @@ func applyMemoryLimit(v string) error {
 // almost all the time and then runs one session: a second processor buys it
 // nothing, while every wake-up with more than one makes the scheduler spin
 // idle threads looking for work. Measured with make bench-agent: 3.6 ms of
-// CPU per periodic session with two, 2.2 ms with one (docs/benchmarks.md).
+// CPU per periodic session with two, 2.0 ms with one (docs/benchmarks.md).
 func applyProcs(n int) {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(n)
