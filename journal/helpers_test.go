@@ -85,3 +85,23 @@ func checkContiguous(t testing.TB, recs []Record, first, last uint64) {
 		}
 	}
 }
+
+// appendBatches appends total records in Appends of batch entries; the
+// payload of record n (from 1) is body(n). Each Append gets a deadline, so a
+// journal that blocks (level 0 at Badger's stall) fails the test instead of
+// hanging it.
+func appendBatches(t testing.TB, j *Journal, total, batch int, body func(n int) []byte) {
+	t.Helper()
+	for seq := 0; seq < total; seq += batch {
+		entries := make([]Entry, min(batch, total-seq))
+		for k := range entries {
+			entries[k] = Entry{Type: uint16(k % 7), Payload: body(seq + k + 1)}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := j.Append(ctx, entries...)
+		cancel()
+		if err != nil {
+			t.Fatalf("append at %d (level 0 holds %d tables): %v", seq, j.level0Tables(), err)
+		}
+	}
+}

@@ -165,16 +165,8 @@ func TestLargeRetentionPassDoesNotStall(t *testing.T) {
 	o := testOptions(t, dir)
 	o.memTableSize = 256 << 10
 	j := mustOpen(t, o)
-	const total, batch = 100000, 250
-	for seq := 0; seq < total; seq += batch {
-		entries := make([]Entry, batch)
-		for k := range entries {
-			entries[k] = Entry{Type: 1, Payload: []byte(`{"n":1}`)}
-		}
-		if _, err := j.Append(context.Background(), entries...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const total = 100000
+	appendBatches(t, j, total, 250, func(int) []byte { return []byte(`{"n":1}`) })
 	if err := j.SaveSnapshot(Snapshot{Name: "p", Seq: total}); err != nil {
 		t.Fatal(err)
 	}

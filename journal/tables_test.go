@@ -2,13 +2,11 @@ package journal
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestManyTablesSurviveReopen is the guard for the 32-bit ARM data loss
@@ -20,17 +18,9 @@ func TestManyTablesSurviveReopen(t *testing.T) {
 	o := testOptions(t, dir)
 	o.memTableSize = 1 << 20
 	j := mustOpen(t, o)
-	const total, batch = 12000, 400
+	const total = 12000
 	body := strings.Repeat("x", 300)
-	for seq := 0; seq < total; seq += batch {
-		entries := make([]Entry, batch)
-		for k := range entries {
-			entries[k] = Entry{Type: uint16(k), Payload: []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, seq+k+1, body))}
-		}
-		if _, err := j.Append(context.Background(), entries...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendBatches(t, j, total, 400, func(n int) []byte { return []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, n, body)) })
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,20 +65,11 @@ func TestJournalCompactsLevel0(t *testing.T) {
 		t.Fatalf("Badger runs %d compactors; this test is about the journal's own compaction", n)
 	}
 	stall := badgerOptions(o).NumLevelZeroTablesStall
-	const total, batch = 40000, 200
+	const total = 40000
 	body := strings.Repeat("y", 300)
 	maxL0 := 0
-	for seq := 0; seq < total; seq += batch {
-		entries := make([]Entry, batch)
-		for k := range entries {
-			entries[k] = Entry{Type: 1, Payload: []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, seq+k+1, body))}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := j.Append(ctx, entries...)
-		cancel()
-		if err != nil {
-			t.Fatalf("append at %d (level 0 holds %d tables): %v", seq, j.level0Tables(), err)
-		}
+	for chunk := 0; chunk < total; chunk += 200 {
+		appendBatches(t, j, 200, 200, func(n int) []byte { return []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, chunk+n, body)) })
 		if n := j.level0Tables(); n > maxL0 {
 			maxL0 = n
 		}

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,15 +107,7 @@ func tablePagesHandedBack(t *testing.T, viaLink bool) {
 	j := mustOpen(t, o)
 	defer j.Close()
 	body := strings.Repeat("z", 300)
-	for seq := 0; seq < 20000; seq += 200 {
-		entries := make([]Entry, 200)
-		for k := range entries {
-			entries[k] = Entry{Type: 1, Payload: []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, seq+k+1, body))}
-		}
-		if _, err := j.Append(context.Background(), entries...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendBatches(t, j, 20000, 200, func(n int) []byte { return []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, n, body)) })
 	j.trimTables()
 	kib, n := tableRSS(t, dir)
 	if n < 3 {
