@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/dgraph-io/badger/v4/table"
 )
 
 // Badger runs with no compactor goroutines (NumCompactors 0, see
@@ -139,7 +141,7 @@ func (j *Journal) tablesBefore(key []byte) map[string]bool {
 			right = right[:len(right)-8] // Badger's version suffix
 		}
 		if key == nil || bytes.Compare(right, key) < 0 {
-			out[fmt.Sprintf("%06d.sst", t.ID)] = true
+			out[table.IDToFilename(t.ID)] = true
 		}
 	}
 	return out

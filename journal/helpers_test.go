@@ -105,3 +105,13 @@ func appendBatches(t testing.TB, j *Journal, total, batch int, body func(n int) 
 		}
 	}
 }
+
+// openSmall opens a journal in dir with memtables of mem bytes, so that a
+// test crosses many memtables and tables with little data; it returns the
+// options for reopening.
+func openSmall(t testing.TB, dir string, mem int64) (*Journal, Options) {
+	t.Helper()
+	o := testOptions(t, dir)
+	o.memTableSize = mem
+	return mustOpen(t, o), o
+}

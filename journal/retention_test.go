@@ -162,9 +162,7 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 // write lock, so every Append) with it.
 func TestLargeRetentionPassDoesNotStall(t *testing.T) {
 	dir := t.TempDir()
-	o := testOptions(t, dir)
-	o.memTableSize = 256 << 10
-	j := mustOpen(t, o)
+	j, o := openSmall(t, dir, 256<<10)
 	const total = 100000
 	appendBatches(t, j, total, 250, func(int) []byte { return []byte(`{"n":1}`) })
 	if err := j.SaveSnapshot(Snapshot{Name: "p", Seq: total}); err != nil {

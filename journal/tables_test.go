@@ -15,9 +15,7 @@ import (
 // compact, reopens, and reads every record back. Run it under qemu-arm too.
 func TestManyTablesSurviveReopen(t *testing.T) {
 	dir := t.TempDir()
-	o := testOptions(t, dir)
-	o.memTableSize = 1 << 20
-	j := mustOpen(t, o)
+	j, o := openSmall(t, dir, 1<<20)
 	const total = 12000
 	body := strings.Repeat("x", 300)
 	appendBatches(t, j, total, 400, func(n int) []byte { return []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, n, body)) })
@@ -58,9 +56,7 @@ func TestManyTablesSurviveReopen(t *testing.T) {
 // hang). Enough is written to fill many memtables.
 func TestJournalCompactsLevel0(t *testing.T) {
 	dir := t.TempDir()
-	o := testOptions(t, dir)
-	o.memTableSize = 1 << 20
-	j := mustOpen(t, o)
+	j, o := openSmall(t, dir, 1<<20)
 	if n := badgerOptions(o).NumCompactors; n != 0 {
 		t.Fatalf("Badger runs %d compactors; this test is about the journal's own compaction", n)
 	}

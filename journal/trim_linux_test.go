@@ -102,9 +102,7 @@ func tablePagesHandedBack(t *testing.T, viaLink bool) {
 			t.Fatal(err)
 		}
 	}
-	o := testOptions(t, open)
-	o.memTableSize = 1 << 20
-	j := mustOpen(t, o)
+	j, o := openSmall(t, open, 1<<20)
 	defer j.Close()
 	body := strings.Repeat("z", 300)
 	appendBatches(t, j, 20000, 200, func(n int) []byte { return []byte(fmt.Sprintf(`{"n":%d,"b":"%s"}`, n, body)) })

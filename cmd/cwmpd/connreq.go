@@ -119,13 +119,7 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 			defer close(done)
 			b := backoff.NewExponentialBackOff()
 			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
-			err := backoff.Retry(func() error {
-				if err := srv.Start(); err != nil {
-					return err
-				}
-				return nil
-			}, backoff.WithContext(b, lctx))
-			if err != nil {
+			if err := backoff.Retry(srv.Start, backoff.WithContext(b, lctx)); err != nil {
 				return // stopped
 			}
 			publish()
