@@ -206,7 +206,19 @@ func (s *Server) URL(hostIP string) string {
 
 // Close stops listening and closes every connection.
 func (s *Server) Close() error {
-	return s.srv.Close()
+	err := s.srv.Close()
+	// Serve runs in its own goroutine and may not have taken the listener
+	// yet, in which case http.Server.Close does not know it: close it here
+	// so that the port is free when Close returns (a restart rebinds it).
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln != nil {
+		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+			err = fmt.Errorf("connreq: close listener: %w", cerr)
+		}
+	}
+	return err
 }
 
 // ServeHTTP answers one request; see the package comment for the policy.
