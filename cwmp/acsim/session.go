@@ -290,6 +290,19 @@ func (s *Server) failLocked(ss *session, reason string) {
 	s.notifyLocked()
 }
 
+// requeueLocked puts a request that never got its answer back at the head
+// of its queue, with its ID, as an ACS retries a task whose session died
+// (the CPE crashed, rebooted or lost the connection): the answer, when it
+// comes, is recorded under the ID the RPC was queued with.
+func (s *Server) requeueLocked(ss *session) {
+	if ss.out == nil || ss.out.msg == nil {
+		return
+	}
+	s.queues[ss.out.queue] = append([]queued{{id: ss.out.id, msg: ss.out.msg}}, s.queues[ss.out.queue]...)
+	ss.errors = append(ss.errors, ss.out.method+" (ID "+ss.out.id+") got no answer: queued again")
+	ss.out = nil
+}
+
 // violationLocked records a protocol violation, fails the session and
 // answers with a CWMP fault (the session is over either way).
 func (s *Server) violationLocked(x *exchange, msg string, code soap.FaultCode) reply {
@@ -465,6 +478,9 @@ func (s *Server) informLocked(x *exchange, inf *soap.Inform) reply {
 		if other != ss && other.device == key && other.state == StateOpen {
 			other.errors = append(other.errors, "abandoned: the CPE opened "+ss.id)
 			s.failLocked(other, "abandoned: the CPE opened "+ss.id)
+			if s.cfg.RetryUnanswered {
+				s.requeueLocked(other)
+			}
 		}
 	}
 	d := s.devices[key]
@@ -553,7 +569,7 @@ func (s *Server) nextLocked(x *exchange) reply {
 		}
 		next := q[0]
 		s.queues[key] = q[1:]
-		ss.out = &outstanding{id: next.id, method: next.msg.MethodName()}
+		ss.out = &outstanding{id: next.id, method: next.msg.MethodName(), queue: key, msg: next.msg}
 		return s.envelopeLocked(x, http.StatusOK, &soap.Envelope{Version: ss.version, Header: soap.Header{ID: next.id}, Body: next.msg}, nil)
 	}
 	ss.state, ss.ended = StateCompleted, time.Now().UTC()

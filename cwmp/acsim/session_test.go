@@ -1,6 +1,7 @@
 package acsim
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -279,6 +280,50 @@ func TestSchemaFollowsVersion(t *testing.T) {
 			wantFault(t, status, env, soap.FaultACSInvalidArguments)
 			if !containsAny(lastErrors(s), "schema cwmp-1-0.xsd") {
 				t.Fatalf("errors %v", lastErrors(s))
+			}
+		})
+	}
+}
+
+// A request the CPE never answered — it crashed or lost the connection and
+// came back with a new session — is dropped by default (at most once) and,
+// with RetryUnanswered, sent again with its ID in the next session.
+func TestUnansweredRequestInAnAbandonedSession(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("RetryUnanswered=%v", retry), func(t *testing.T) {
+			s := startServer(t, Config{RetryUnanswered: retry})
+			first := newCPE(t, s.URL())
+			id, err := s.Enqueue(first.key(), &soap.Reboot{CommandKey: "rb"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.inform("1 BOOT")
+			if _, req := first.empty(); req == nil || req.Header.ID != id {
+				t.Fatalf("first session: want the Reboot with ID %q, got %+v", id, req)
+			}
+			// The CPE dies here and starts over on a new connection.
+			again := newCPE(t, s.URL())
+			again.inform("1 BOOT")
+			status, req := again.empty()
+			if !retry {
+				if status != http.StatusNoContent || req != nil {
+					t.Fatalf("at most once: the Reboot came again (status %d, %+v)", status, req)
+				}
+				return
+			}
+			if req == nil || req.Header.ID != id {
+				t.Fatalf("second session: want the Reboot again with ID %q, got %+v", id, req)
+			}
+			if _, ok := req.Body.(*soap.Reboot); !ok {
+				t.Fatalf("second session got %T", req.Body)
+			}
+			if status, end := again.respond(req, &soap.RebootResponse{}); status != http.StatusNoContent || end != nil {
+				t.Fatalf("after the RebootResponse: status %d %+v", status, end)
+			}
+			ss := s.Sessions()
+			if len(ss) != 2 || ss[0].State != StateFailed || !strings.Contains(strings.Join(ss[0].Errors, "; "), "got no answer: queued again") ||
+				ss[1].State != StateCompleted || len(ss[1].Answered) != 1 {
+				t.Fatalf("sessions %+v", ss)
 			}
 		})
 	}

@@ -63,6 +63,8 @@ type SessionInfo struct {
 type outstanding struct {
 	id     string
 	method string
+	queue  string // the queue it came from, to go back to if never answered
+	msg    soap.Message
 }
 
 type session struct {
