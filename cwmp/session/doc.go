@@ -9,7 +9,22 @@
 // clock, network or journal. Driver is the thin loop that carries a Step
 // out in the only safe order: journal first, then act. Nothing is sent that
 // depends on a record not yet durable, so a crash at any instant leaves a
-// journal that says exactly how far the session got.
+// journal that says how far the session got.
+//
+// One ordering is relaxed on purpose. What only records an acknowledgement
+// from the ACS — InformAccepted after an InformResponse,
+// TransferCompleteAcked after a TransferCompleteResponse — rides with the
+// session's next durable append instead of costing a sync of its own: before
+// the first ACS request is served (so the handler's intents follow it in
+// the journal), with SessionSucceeded, or with SessionFailed. Nothing the
+// CPE sends depends on it. A periodic session is then two durable commits,
+// not three. The price: a crash (SIGKILL, power cut) inside the one
+// exchange between the acknowledgement and that append leaves the events
+// undelivered in the journal, so the next session repeats them — the same
+// thing an ACS already sees when an InformResponse is lost on the wire. A
+// session that fails there keeps the rule of digest §8.2: the
+// acknowledgement is journaled with SessionFailed and nothing delivered is
+// sent again.
 //
 // Decisions on rules the digest leaves open ([U]):
 //   - HoldRequests lasts while the ACS has requests: an empty HTTP response

@@ -83,9 +83,23 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 	log.Info().Int("retry", core.in.RetryCount).Interface("events", core.in.Events).Msg("session start")
 	step.Journal = nil
 
+	// held are acknowledgements waiting for the session's next durable
+	// append (Step.JournalWithNext).
+	var held []event.Event
+	flush := func(evs ...event.Event) error {
+		evs = append(held, evs...)
+		held = nil
+		if len(evs) == 0 {
+			return nil
+		}
+		_, err := d.Journal.Append(jctx, evs...)
+		return err
+	}
 	for {
-		if len(step.Journal) > 0 {
-			if _, err := d.Journal.Append(jctx, step.Journal...); err != nil {
+		if step.JournalWithNext {
+			held = append(held, step.Journal...)
+		} else if len(step.Journal) > 0 {
+			if err := flush(step.Journal...); err != nil {
 				return Outcome{}, fmt.Errorf("session %d: journal: %w", core.ID(), err)
 			}
 		}
@@ -97,7 +111,7 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 				return out, nil
 			}
 			failed := d.failure(core.ID(), step.Failed.Message)
-			if _, err := d.Journal.Append(jctx, failed); err != nil {
+			if err := flush(failed); err != nil {
 				return Outcome{}, fmt.Errorf("session %d: journal failure: %w", core.ID(), err)
 			}
 			out.Failed = &failed
@@ -105,6 +119,11 @@ func (d *Driver) Run(ctx context.Context, core *Core, p Poster) (Outcome, error)
 				Dur("retry_in", failed.Delay).Time("next_attempt", failed.NextAttempt).Msg("session end: failed")
 			return out, nil
 		case step.Request != nil:
+			// The handler journals its own intents: what the ACS has
+			// acknowledged goes first, in journal order.
+			if err := flush(); err != nil {
+				return Outcome{}, fmt.Errorf("session %d: journal: %w", core.ID(), err)
+			}
 			method := step.Request.MethodName()
 			resp := d.Handler.Handle(jctx, step.Request)
 			ev := log.Info().Str("rpc", method)

@@ -380,8 +380,8 @@ func TestTriggerJournaledWithSessionStarted(t *testing.T) {
 	if err != nil || out.Failure != nil {
 		t.Fatalf("%+v %v", out, err)
 	}
-	if got := f.j.Commits() - commits; got != 3 {
-		t.Fatalf("%d commits for trigger+SessionStarted, InformAccepted, SessionSucceeded; want 3", got)
+	if got := f.j.Commits() - commits; got != 2 {
+		t.Fatalf("%d commits for trigger+SessionStarted, then InformAccepted+SessionSucceeded; want 2", got)
 	}
 	want := "Booted SettingsChanged PeriodicInformDue SessionStarted InformAccepted SessionSucceeded"
 	if got := strings.Join(f.types(t), " "); got != want {
@@ -400,4 +400,76 @@ func TestTriggerJournaledWithSessionStarted(t *testing.T) {
 	if st := f.state(); len(st.Pending.Events) != 0 {
 		t.Fatalf("pending after the session: %+v", st.Pending.Events)
 	}
+}
+
+// journalSpy is a handler that reads the journal when an ACS request
+// arrives: what it sees is what a crash at that instant would leave.
+type journalSpy struct {
+	f    *fixture
+	t    *testing.T
+	seen []string
+}
+
+func (h *journalSpy) Handle(ctx context.Context, req soap.Message) soap.Message {
+	h.seen = h.f.types(h.t)
+	return handler{}.Handle(ctx, req)
+}
+
+// What the ACS acknowledged (InformAccepted) rides with the session's next
+// durable append: with the end of a periodic session (one commit for both),
+// before an ACS request is served (the handler's own intents come after
+// it), and with SessionFailed when the session fails after InformResponse.
+func TestAcknowledgementRidesWithTheNextDurableAppend(t *testing.T) {
+	t.Run("request", func(t *testing.T) {
+		f := newFixture(t)
+		a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+			informResponse(soap.Header{}),
+			soapReply(&soap.Envelope{Version: soap.V1_2, Header: soap.Header{ID: "r1"}, Body: &soap.GetRPCMethods{}}),
+			noContent,
+		}}
+		srv := httptest.NewServer(a)
+		defer srv.Close()
+		c, err := transport.New(transport.Config{URL: srv.URL, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		spy := &journalSpy{f: f, t: t}
+		commits := f.j.Commits()
+		d := &Driver{Journal: f.store, Handler: spy, Log: zerolog.Nop(), Clock: func() time.Time { return now }, Rand: rand.New(rand.NewSource(1))}
+		out, err := d.Run(context.Background(), NewCore(f.input(t)), c)
+		if err != nil || out.Failure != nil {
+			t.Fatalf("%+v %v", out, err)
+		}
+		if got := strings.Join(spy.seen, " "); got != "Booted SettingsChanged SessionStarted InformAccepted" {
+			t.Fatalf("journal when the request was served: %s", got)
+		}
+		if got := f.j.Commits() - commits; got != 3 {
+			t.Fatalf("%d commits; want 3 (SessionStarted, InformAccepted before the request, SessionSucceeded)", got)
+		}
+	})
+	t.Run("failure after InformResponse", func(t *testing.T) {
+		f := newFixture(t)
+		a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+			informResponse(soap.Header{}),
+			func(w http.ResponseWriter, _ *soap.Envelope) { w.WriteHeader(http.StatusServiceUnavailable) },
+		}}
+		srv := httptest.NewServer(a)
+		defer srv.Close()
+		commits := f.j.Commits()
+		out := f.run(t, srv.URL, 5*time.Second)
+		if out.Failure == nil || !out.Failure.Delivered {
+			t.Fatalf("want a failure after InformResponse: %+v", out)
+		}
+		if got := f.j.Commits() - commits; got != 2 {
+			t.Fatalf("%d commits; want 2 (SessionStarted, InformAccepted+SessionFailed)", got)
+		}
+		want := "Booted SettingsChanged SessionStarted InformAccepted SessionFailed"
+		if got := strings.Join(f.types(t), " "); got != want {
+			t.Fatalf("journal: %s", got)
+		}
+		if st := f.state(); len(st.Pending.Events) != 0 {
+			t.Fatalf("delivered events pending again after the failure: %+v", st.Pending.Events)
+		}
+	})
 }
