@@ -78,6 +78,13 @@ func (p *Pending) raise(code, ck string, seq, transfer uint64) {
 	p.cap()
 }
 
+// raisedBy reports whether the single event code is pending and was last
+// raised at or before seq.
+func (p *Pending) raisedBy(code string, seq uint64) bool {
+	i := p.index(code, "")
+	return i >= 0 && p.Events[i].Raised <= seq
+}
+
 // cap keeps at most MaxInformEvents entries by discarding the oldest M
 // events first (digest §7). Decision: M entries tied to a TransferComplete
 // still owed go last — the TransferComplete itself is still sent (the

@@ -323,3 +323,30 @@ func TestCancelOfStartedTransferIsRefused(t *testing.T) {
 		t.Fatal("a started transfer was forgotten by a cancel")
 	}
 }
+
+// The ACS URL changes during a session, after a connection request: the new
+// BOOTSTRAP discards the connection request whether the session's
+// InformAccepted is journaled before those records (when it arrives) or
+// after them (with the session's end, cwmp/session).
+func TestBootstrapMidSessionDiscardsTheRestWhereverInformAcceptedLands(t *testing.T) {
+	for _, acceptedFirst := range []bool{true, false} {
+		f := newFolder(t)
+		f.firstBoot()
+		id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+		offered := f.s.Pending.InformEvents()
+		accept := func() { f.add(event.InformAccepted{Session: id, Events: offered}) }
+		if acceptedFirst {
+			accept()
+		}
+		f.add(event.ConnectionRequestReceived{Remote: "10.0.0.1:1", Accepted: true})
+		f.add(event.SettingsChanged{Source: event.SourceCLI, Changes: []event.Setting{{Name: SettingACSURL, Value: "https://other.example/"}}})
+		if !acceptedFirst {
+			accept()
+		}
+		f.add(event.SessionSucceeded{Session: id})
+		f.wantEvents(EventBootstrap)
+		if f.s.Boot.BootstrapDelivered {
+			t.Fatalf("acceptedFirst=%v: the new BOOTSTRAP counts as delivered", acceptedFirst)
+		}
+	}
+}

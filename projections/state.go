@@ -334,6 +334,13 @@ func (s *State) setSetting(seq uint64, name, value string) {
 			return e.Transfer != 0 && s.Transfers.get(e.Transfer) == nil ||
 				e.Code == EventTransferComplete && !s.Transfers.HasOwed()
 		})
+		if s.Session.Open != 0 && s.Pending.raisedBy(EventBootstrap, s.Session.Open) {
+			// The BOOTSTRAP still pending is in the open session's Inform:
+			// it goes with that session's InformAccepted, wherever the
+			// journal puts that record, so the new one is raised as if it
+			// were gone and discards everything else (digest §8.1).
+			s.Pending.clear()
+		}
 		s.Pending.raise(EventBootstrap, "", seq, 0)
 		s.Retry.reset()
 	case name == SettingEnabled && value != "true":
