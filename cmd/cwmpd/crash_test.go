@@ -104,6 +104,9 @@ func TestCrashDuringRebootDeliversMRebootExactlyOnce(t *testing.T) {
 			}
 			a = startAgent(t, state, "--defaults", defaults)
 			waitFor(t, func() bool { n, _ := informsWith(srv, "M Reboot", "crash-rb"); return n >= 1 }, "an Inform with M Reboot(crash-rb)")
+			// A Reboot sent again by the ACS means a second reboot and a
+			// second Inform: let that chain end before counting.
+			settle(t, srv, a)
 			// Give a wrongly repeated M Reboot the chance to show up.
 			connReq(t, srv)
 			n := srv.Counts("").Sessions
@@ -125,4 +128,25 @@ func TestCrashDuringRebootDeliversMRebootExactlyOnce(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() { t.Logf("reboot story: %d crash points, %d passed", len(points), passed.Load()) })
+}
+
+// settle waits until the ACS has no open session and has seen no new Inform
+// for a second.
+func settle(t *testing.T, srv *acsim.Server, a *agent) {
+	t.Helper()
+	informs, since := -1, time.Now()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		open := false
+		for _, s := range srv.Sessions() {
+			open = open || s.State == acsim.StateOpen
+		}
+		if n := srv.Counts("").Informs; n != informs || open {
+			informs, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) >= time.Second {
+			return
+		}
+	}
+	t.Fatalf("the ACS did not settle in 20 s\n%s", a.logs())
 }

@@ -124,10 +124,11 @@ type Config struct {
 	// connection alone; by default they must carry the session cookie.
 	CookieOptional bool
 	// RetryUnanswered sends a request again, at the head of its queue and
-	// with its ID, when its session is abandoned before the CPE answered it
-	// (the device opened a new session: it crashed, rebooted or lost the
-	// connection), as ACSes that retry a task until answered do. Off: a
-	// request sent is never sent again (at most once).
+	// with its ID, when its session fails before the CPE answered it (the
+	// device opened a new session because it crashed, rebooted or lost the
+	// connection; a fault plan or a protocol violation ended the session),
+	// as ACSes that retry a task until answered do. Off: a request sent is
+	// never sent again (at most once).
 	RetryUnanswered bool
 	// UseCWMPVersion, when set, is sent in the InformResponse to every CPE
 	// that announced SupportedCWMPVersions (D§5).

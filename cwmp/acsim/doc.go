@@ -58,10 +58,11 @@
 //     be that method's response (or a fault with a cwmp:Fault detail); the
 //     next request or 204 follows.
 //   - A new session of a device abandons its open one (the CPE crashed,
-//     rebooted or lost the connection). A request that session still
-//     awaited the answer to is dropped (sent at most once), or, with
-//     Config.RetryUnanswered, goes back to the head of its queue with its
-//     ID and is sent again, as ACSes that retry a task until answered do.
+//     rebooted or lost the connection). A request that a failed or
+//     abandoned session still awaited the answer to is dropped (sent at
+//     most once), or, with Config.RetryUnanswered, goes back to the head of
+//     its queue with its ID and is sent again, as ACSes that retry a task
+//     until answered do.
 //
 // Violations are recorded as transcript errors, fail the session and are
 // answered with a CWMP fault in HTTP 500 (SOAP 1.1 §6.2): 8003 Invalid

@@ -287,6 +287,9 @@ func (s *Server) failLocked(ss *session, reason string) {
 	}
 	ss.state, ss.reason, ss.ended = StateFailed, reason, time.Now().UTC()
 	delete(s.byCookie, ss.cookie)
+	if s.cfg.RetryUnanswered {
+		s.requeueLocked(ss)
+	}
 	s.notifyLocked()
 }
 
@@ -478,9 +481,6 @@ func (s *Server) informLocked(x *exchange, inf *soap.Inform) reply {
 		if other != ss && other.device == key && other.state == StateOpen {
 			other.errors = append(other.errors, "abandoned: the CPE opened "+ss.id)
 			s.failLocked(other, "abandoned: the CPE opened "+ss.id)
-			if s.cfg.RetryUnanswered {
-				s.requeueLocked(other)
-			}
 		}
 	}
 	d := s.devices[key]

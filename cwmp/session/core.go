@@ -56,11 +56,11 @@ func (f *Failure) Unwrap() error { return f.Err }
 // (successfully when Failed is nil).
 type Step struct {
 	Journal []event.Event
-	// JournalWithNext marks a Journal that only records what the ACS has
-	// acknowledged (InformAccepted, TransferCompleteAcked): nothing sent
-	// next depends on it, so it rides with the session's next durable
-	// append — before any ACS request is served, or with the session's end
-	// — instead of costing a sync of its own (see doc.go).
+	// JournalWithNext marks a Journal that only records the ACS's
+	// InformResponse (InformAccepted): nothing sent next depends on it, so
+	// it rides with the session's next durable append — before any ACS
+	// request is served, or with the session's end — instead of costing a
+	// sync of its own (see doc.go).
 	JournalWithNext bool
 	Request         soap.Message // an ACS request to serve
 	Send            *Send
@@ -224,7 +224,6 @@ func (c *Core) Received(status int, body []byte) Step {
 			c.owed = c.owed[1:]
 			c.hold = env.Header.HoldRequests
 			step := c.next()
-			step.JournalWithNext = len(step.Journal) == 0
 			step.Journal = append([]event.Event{event.TransferCompleteAcked{Transfer: acked.ID}}, step.Journal...)
 			return step
 		default:

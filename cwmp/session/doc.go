@@ -11,20 +11,25 @@
 // depends on a record not yet durable, so a crash at any instant leaves a
 // journal that says how far the session got.
 //
-// One ordering is relaxed on purpose. What only records an acknowledgement
-// from the ACS — InformAccepted after an InformResponse,
-// TransferCompleteAcked after a TransferCompleteResponse — rides with the
-// session's next durable append instead of costing a sync of its own: before
-// the first ACS request is served (so the handler's intents follow it in
-// the journal), with SessionSucceeded, or with SessionFailed. Nothing the
-// CPE sends depends on it. A periodic session is then two durable commits,
-// not three. The price: a crash (SIGKILL, power cut) inside the one
-// exchange between the acknowledgement and that append leaves the events
-// undelivered in the journal, so the next session repeats them — the same
-// thing an ACS already sees when an InformResponse is lost on the wire. A
-// session that fails there keeps the rule of digest §8.2: the
-// acknowledgement is journaled with SessionFailed and nothing delivered is
-// sent again.
+// One ordering is relaxed on purpose. InformAccepted — the record that the
+// ACS's InformResponse arrived, so the events it lists are delivered — rides
+// with the session's next durable append instead of costing a sync of its
+// own: before the first ACS request is served (so the handler's intents
+// follow it in the journal), before a TransferComplete is acknowledged, or
+// with SessionSucceeded or SessionFailed. Nothing the CPE sends depends on
+// it. A periodic session is then two durable commits, not three. The price:
+// a crash (SIGKILL, power cut) between the InformResponse and that append —
+// the empty POST and its answer, any owed TransferComplete exchange, and any
+// request the session answers with a fault itself — leaves the events
+// undelivered in the journal, so the next session repeats them, which an ACS
+// already sees when an InformResponse is lost on the wire. The same happens
+// if the journal refuses that append (disk full). A session that fails
+// without a crash keeps digest §8.2: the acknowledgement is journaled with
+// SessionFailed and nothing delivered is sent again. The fold does not
+// depend on where the record lands (events raised during the session are
+// told apart by sequence; see projections.Pending). TransferCompleteAcked
+// is not held: a TransferComplete sent twice starts work on the ACS, a
+// repeated event does not.
 //
 // Decisions on rules the digest leaves open ([U]):
 //   - HoldRequests lasts while the ACS has requests: an empty HTTP response
