@@ -124,6 +124,13 @@ func (f *fixture) input(t *testing.T) Input {
 
 func (f *fixture) run(t *testing.T, url string, timeout time.Duration) Outcome {
 	t.Helper()
+	return f.runWith(t, url, timeout, handler{}, f.input(t))
+}
+
+// runWith runs one session from in against the ACS at url, h serving its
+// requests.
+func (f *fixture) runWith(t *testing.T, url string, timeout time.Duration, h Handler, in Input) Outcome {
+	t.Helper()
 	c, err := transport.New(transport.Config{URL: url, ExchangeTimeout: timeout, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -131,13 +138,25 @@ func (f *fixture) run(t *testing.T, url string, timeout time.Duration) Outcome {
 	defer c.Close()
 	var failures int
 	f.store.View(func(st *projections.State) { failures = st.Retry.Failures })
-	d := &Driver{Journal: f.store, Handler: handler{}, Log: zerolog.Nop(), Clock: func() time.Time { return now },
+	d := &Driver{Journal: f.store, Handler: h, Log: zerolog.Nop(), Clock: func() time.Time { return now },
 		Rand: rand.New(rand.NewSource(1)), Failures: failures}
-	out, err := d.Run(context.Background(), NewCore(f.input(t)), c)
+	out, err := d.Run(context.Background(), NewCore(in), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// wantJournal checks the commits made since the count before and the
+// journal's record types, in order.
+func (f *fixture) wantJournal(t *testing.T, before uint64, commits int, types string) {
+	t.Helper()
+	if got := f.j.Commits() - before; got != uint64(commits) {
+		t.Fatalf("%d durable commits, want %d", got, commits)
+	}
+	if got := strings.Join(f.types(t), " "); got != types {
+		t.Fatalf("journal: %s\nwant:    %s", got, types)
+	}
 }
 
 func (f *fixture) state() *projections.State {
@@ -365,28 +384,17 @@ func TestTriggerJournaledWithSessionStarted(t *testing.T) {
 	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){informResponse(soap.Header{}), noContent}}
 	srv := httptest.NewServer(a)
 	defer srv.Close()
-	c, err := transport.New(transport.Config{URL: srv.URL, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	trigger := []event.Event{event.PeriodicInformDue{Due: now}}
 	in := f.input(t)
 	f.store.View(func(st *projections.State) { in.Events = st.InformEventsAfter(trigger) })
 	in.Triggers = trigger
 	commits := f.j.Commits()
-	d := &Driver{Journal: f.store, Handler: handler{}, Log: zerolog.Nop(), Clock: func() time.Time { return now }, Rand: rand.New(rand.NewSource(1))}
-	out, err := d.Run(context.Background(), NewCore(in), c)
-	if err != nil || out.Failure != nil {
-		t.Fatalf("%+v %v", out, err)
+	out := f.runWith(t, srv.URL, 5*time.Second, handler{}, in)
+	if out.Failure != nil {
+		t.Fatalf("%+v", out)
 	}
-	if got := f.j.Commits() - commits; got != 2 {
-		t.Fatalf("%d commits for trigger+SessionStarted, then InformAccepted+SessionSucceeded; want 2", got)
-	}
-	want := "Booted SettingsChanged PeriodicInformDue SessionStarted InformAccepted SessionSucceeded"
-	if got := strings.Join(f.types(t), " "); got != want {
-		t.Fatalf("journal: %s", got)
-	}
+	// trigger+SessionStarted, then InformAccepted+SessionSucceeded
+	f.wantJournal(t, commits, 2, "Booted SettingsChanged PeriodicInformDue SessionStarted InformAccepted SessionSucceeded")
 	if out.ID != 4 {
 		t.Fatalf("session ID %d, want 4 (the SessionStarted record)", out.ID)
 	}
@@ -429,17 +437,10 @@ func TestAcknowledgementRidesWithTheNextDurableAppend(t *testing.T) {
 		}}
 		srv := httptest.NewServer(a)
 		defer srv.Close()
-		c, err := transport.New(transport.Config{URL: srv.URL, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
 		spy := &journalSpy{f: f, t: t}
 		commits := f.j.Commits()
-		d := &Driver{Journal: f.store, Handler: spy, Log: zerolog.Nop(), Clock: func() time.Time { return now }, Rand: rand.New(rand.NewSource(1))}
-		out, err := d.Run(context.Background(), NewCore(f.input(t)), c)
-		if err != nil || out.Failure != nil {
-			t.Fatalf("%+v %v", out, err)
+		if out := f.runWith(t, srv.URL, 5*time.Second, spy, f.input(t)); out.Failure != nil {
+			t.Fatalf("%+v", out)
 		}
 		if got := strings.Join(spy.seen, " "); got != "Booted SettingsChanged SessionStarted InformAccepted" {
 			t.Fatalf("journal when the request was served: %s", got)
@@ -461,13 +462,8 @@ func TestAcknowledgementRidesWithTheNextDurableAppend(t *testing.T) {
 		if out.Failure == nil || !out.Failure.Delivered {
 			t.Fatalf("want a failure after InformResponse: %+v", out)
 		}
-		if got := f.j.Commits() - commits; got != 2 {
-			t.Fatalf("%d commits; want 2 (SessionStarted, InformAccepted+SessionFailed)", got)
-		}
-		want := "Booted SettingsChanged SessionStarted InformAccepted SessionFailed"
-		if got := strings.Join(f.types(t), " "); got != want {
-			t.Fatalf("journal: %s", got)
-		}
+		// SessionStarted, then InformAccepted+SessionFailed
+		f.wantJournal(t, commits, 2, "Booted SettingsChanged SessionStarted InformAccepted SessionFailed")
 		if st := f.state(); len(st.Pending.Events) != 0 {
 			t.Fatalf("delivered events pending again after the failure: %+v", st.Pending.Events)
 		}
