@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*acsim
 		user        = fs.String("user", "", "CWMP username")
 		pass        = fs.String("pass", "", "CWMP password (or $ACSIM_PASS, which keeps it out of ps)")
 		cookieOpt   = fs.Bool("cookie-optional", false, "do not require the session cookie on POSTs after the Inform")
-		retryUnans  = fs.Bool("retry-unanswered", false, "send a request again in the next session when its session was abandoned before the CPE answered it")
+		retryUnans  = fs.Bool("retry-unanswered", false, "send a request again in the next session when its session failed or was abandoned before the CPE answered it")
 		useVersion  = fs.String("use-cwmp-version", "", "send UseCWMPVersion with this version in InformResponse")
 		scenario    = fs.String("scenario", "", "JSON scenario file applied at start")
 		filesDir    = fs.String("files", "", "directory served under /files/ on the file server")
