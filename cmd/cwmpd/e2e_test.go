@@ -354,3 +354,45 @@ func TestE2EConnectionRequestPortBusyAtStart(t *testing.T) {
 		return srv.Counts("").Sessions > n && strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST")
 	}, "a session on the connection request")
 }
+
+// The daemon sets its timer slack on every thread (--timer-slack, 10 ms by
+// default); 0 leaves the slack it was started with.
+func TestE2ETimerSlackOnEveryThread(t *testing.T) {
+	own, err := os.ReadFile("/proc/self/timerslack_ns")
+	if err != nil {
+		t.Skipf("no /proc/self/timerslack_ns on this kernel: %v", err)
+	}
+	srv := acs(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "10000000"},
+		{[]string{"--timer-slack", "1ms"}, "1000000"},
+		{[]string{"--timer-slack", "0"}, strings.TrimSpace(string(own))},
+	} {
+		n := srv.Counts("").Sessions
+		a := startAgent(t, t.TempDir(), append([]string{"--defaults", defaultsFor(t, srv)}, tc.args...)...)
+		waitSessions(t, srv, n+1, a) // running, threads started
+		pid := a.cmd.Process.Pid
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil || len(tasks) < 2 {
+			t.Fatalf("%v: threads of %d: %v (%d)", tc.args, pid, err, len(tasks))
+		}
+		for _, task := range tasks {
+			b, err := os.ReadFile("/proc/" + task.Name() + "/timerslack_ns")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(string(b)); got != tc.want {
+				t.Fatalf("%v: thread %s has timer slack %s ns, want %s", tc.args, task.Name(), got, tc.want)
+			}
+		}
+		if code := a.stop(); code != 0 {
+			t.Fatalf("%v: exit %d", tc.args, code)
+		}
+	}
+	if r := runBin(t, "run", "--state", t.TempDir(), "--timer-slack", "-1s"); r.code != 2 || !strings.Contains(r.stderr, "--timer-slack") {
+		t.Fatalf("negative slack: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -46,6 +46,7 @@ type runConfig struct {
 	stopWait     time.Duration
 	memoryLimit  string
 	procs        int
+	timerSlack   time.Duration
 	minFree      string
 	args         []string // the full command line, re-executed on reboot
 }
@@ -74,6 +75,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
 	fs.StringVar(&c.minFree, "min-free", "20MiB", "free space the journal leaves on its filesystem: below it appends are refused (disk full) instead of letting Badger crash")
 	fs.IntVar(&c.procs, "procs", 1, "threads running Go code at once (GOMAXPROCS; the environment variable wins): 1 suits a daemon that mostly waits")
+	fs.DurationVar(&c.timerSlack, "timer-slack", 10*time.Millisecond, "how late the kernel may run the agent's timers so that wake-ups coalesce (Linux timer slack, like systemd's TimerSlackNSec=); 0 keeps the kernel's default")
 	fs.StringVar(&c.memoryLimit, "memory-limit", "24MiB", "soft limit of the Go heap (GOMEMLIMIT): the garbage collector works harder near it instead of growing; 0 turns it off")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -132,6 +134,12 @@ func cmdRun(args []string, stderr io.Writer) error {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000"}
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
+	if c.timerSlack < 0 {
+		return usagef("run: --timer-slack must not be negative")
+	}
+	if err := applyTimerSlack(c.timerSlack); err != nil {
+		log.Info().Err(err).Msg("timer slack left at the kernel's default")
+	}
 	return runDaemon(c, defaults, hooks, log)
 }
 
