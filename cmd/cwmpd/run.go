@@ -75,7 +75,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
 	fs.StringVar(&c.minFree, "min-free", "20MiB", "free space the journal leaves on its filesystem: below it appends are refused (disk full) instead of letting Badger crash")
 	fs.IntVar(&c.procs, "procs", 1, "threads running Go code at once (GOMAXPROCS; the environment variable wins): 1 suits a daemon that mostly waits")
-	fs.DurationVar(&c.timerSlack, "timer-slack", 10*time.Millisecond, "how late the kernel may run the agent's timers so that wake-ups coalesce (Linux timer slack, like systemd's TimerSlackNSec=); 0 keeps the kernel's default")
+	fs.DurationVar(&c.timerSlack, "timer-slack", 10*time.Millisecond, "how late the kernel may run the agent's timers so that wake-ups coalesce (Linux timer slack, like systemd's TimerSlackNSec=; hook programs inherit it), at most 1s; 0 keeps the slack cwmpd was started with")
 	fs.StringVar(&c.memoryLimit, "memory-limit", "24MiB", "soft limit of the Go heap (GOMEMLIMIT): the garbage collector works harder near it instead of growing; 0 turns it off")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -134,11 +134,13 @@ func cmdRun(args []string, stderr io.Writer) error {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000"}
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
-	if c.timerSlack < 0 {
-		return usagef("run: --timer-slack must not be negative")
+	if c.timerSlack < 0 || c.timerSlack > time.Second {
+		return usagef("run: --timer-slack must be between 0 and 1s, not %v", c.timerSlack)
 	}
 	if err := applyTimerSlack(c.timerSlack); err != nil {
-		log.Info().Err(err).Msg("timer slack left at the kernel's default")
+		log.Info().Err(err).Msg("timer slack left as it was")
+	} else if c.timerSlack > 0 {
+		log.Info().Dur("timer_slack", c.timerSlack).Msg("timer slack set on every thread")
 	}
 	return runDaemon(c, defaults, hooks, log)
 }

@@ -23,8 +23,11 @@ const prSetTimerSlack = 29
 // relies on is in seconds; the journal's 100 µs linger for concurrent
 // appenders may last up to the slack.
 //
-// It fails (ENOTSUP) in a cgo build, where the runtime cannot reach every
-// thread; the caller logs it and goes on.
+// Programs the agent runs (the hooks platform) inherit the slack, and the
+// kernel makes it their default too. It fails (ENOTSUP) in a cgo build,
+// where the runtime cannot reach every thread; the caller logs it and goes
+// on. The caller keeps d at most a second, so that it fits a 32-bit
+// uintptr.
 func applyTimerSlack(d time.Duration) error {
 	if d <= 0 {
 		return nil
