@@ -109,6 +109,9 @@ func cmdRun(args []string, stderr io.Writer) error {
 		return usagef("run: --procs must be at least 1")
 	}
 	applyProcs(c.procs)
+	if c.timerSlack < 0 || c.timerSlack > time.Second {
+		return usagef("run: --timer-slack must be between 0 and 1s, not %v", c.timerSlack)
+	}
 	if c.pollInterval < 100*time.Millisecond {
 		return usagef("run: --poll-interval must be at least 100ms")
 	}
@@ -134,9 +137,6 @@ func cmdRun(args []string, stderr io.Writer) error {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000"}
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
-	if c.timerSlack < 0 || c.timerSlack > time.Second {
-		return usagef("run: --timer-slack must be between 0 and 1s, not %v", c.timerSlack)
-	}
 	if err := applyTimerSlack(c.timerSlack); err != nil {
 		log.Info().Err(err).Msg("timer slack left as it was")
 	} else if c.timerSlack > 0 {
