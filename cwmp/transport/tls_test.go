@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 )
 
@@ -105,4 +107,49 @@ func TestTLSAgainstPlainHTTPServer(t *testing.T) {
 	c := newClient(t, Config{URL: "https://" + srv.Listener.Addr().String()})
 	_, _, err := c.Post(context.Background(), []byte("x"), Request)
 	wantError(t, err, KindTLS, "TLS: ACS did not answer with TLS")
+}
+
+// An ACS that offers HTTP/2 by ALPN still gets HTTP/1.1 from us: CWMP is
+// specified over HTTP/1.1, and the shipped binary is built without net/http's
+// HTTP/2 (Makefile TAGS). This test runs with HTTP/2 linked in, so it shows
+// the tag changes nothing on the wire.
+func TestTLSStaysOnHTTP11WhenTheACSOffersH2(t *testing.T) {
+	ca := newCA(t, "ca")
+	certPEM, keyPEM := ca.issue(t, false, localhost)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protos := make(chan string, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos <- r.Proto
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	if !slices.Contains(srv.TLS.NextProtos, "h2") {
+		t.Fatalf("test ACS does not offer h2: NextProtos %q", srv.TLS.NextProtos)
+	}
+	// A stock Go client does negotiate h2 with this server, so the check
+	// below could fail.
+	stock := srv.Client()
+	resp, err := stock.Post(srv.URL, "text/xml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if p := <-protos; p != "HTTP/2.0" {
+		t.Fatalf("stock client spoke %s, want HTTP/2.0 (the server must offer h2)", p)
+	}
+
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	if status, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil || status != 204 {
+		t.Fatalf("Post = %d, %v", status, err)
+	}
+	if p := <-protos; p != "HTTP/1.1" {
+		t.Fatalf("cwmpd's transport spoke %s to an ACS offering h2, want HTTP/1.1", p)
+	}
 }
