@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand"
 	"os"
 	"time"
 
@@ -251,7 +250,6 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 		Handler:  d.handler(),
 		Log:      d.log.With().Str("component", "session").Logger(),
 		Clock:    d.clock,
-		Rand:     rand.New(rand.NewSource(now.UnixNano())),
 		Retry:    policy,
 		Failures: failures,
 	}

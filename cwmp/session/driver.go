@@ -51,7 +51,9 @@ type Driver struct {
 	Log     zerolog.Logger
 	Clock   func() time.Time
 	// Rand draws the retry wait; the draw is journaled in SessionFailed and
-	// never recomputed.
+	// never recomputed. Nil seeds one from Clock when a session fails: the
+	// daemon leaves it nil, so a successful session does not pay for seeding
+	// a 4.9 KB source it never draws from.
 	Rand  *rand.Rand
 	Retry RetryPolicy
 	// Failures is the count of consecutive failures before this session.
