@@ -12,7 +12,9 @@
 //     "Device." over a tree of 10,000+ parameters;
 //   - start to first Inform received by the ACS (acsim transcript time) with
 //     100,000 records in the journal;
-//   - stripped binary sizes from bin/cross.
+//   - stripped binary sizes from bin/cross;
+//   - the floor of a periodic session's CPU on this machine: its parts that
+//     no agent can skip, done by a probe without any CWMP (floor.go).
 //
 // The journals behind the last two rows are prepared offline with the
 // journal and projections packages (valid events the projections fold,
@@ -69,8 +71,19 @@ func main() {
 	flag.IntVar(&c.records, "records", 100_000, "journal records behind the start-to-first-Inform row")
 	flag.IntVar(&c.starts, "starts", 5, "starts measured for the first-Inform row (median reported)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directories")
-	flag.StringVar(&c.only, "only", "", "comma-separated subset: cpu,idle,gpv,start,size")
+	flag.StringVar(&c.only, "only", "", "comma-separated subset: cpu,floor,idle,gpv,start,size")
+	// agentbench runs the floor scenario's two sides by executing itself.
+	role := flag.String("floor-role", "", "internal: server or probe of the floor scenario")
+	floorAddr := flag.String("floor-addr", "", "internal: the floor server's address")
+	floorDir := flag.String("floor-dir", "", "internal: the floor probe's directory")
 	flag.Parse()
+	if ran, err := floorRole(*role, *floorAddr, *floorDir); ran {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "agentbench:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(run(c, os.Stdout, os.Stderr))
 }
 
@@ -141,6 +154,9 @@ func run(c config, stdout, stderr io.Writer) int {
 		}
 	}()
 	wg.Wait()
+	if c.want("floor") {
+		scenario("floor", func(d string) ([]result, error) { return floor(c, d, logf) })
+	}
 	if c.want("start") {
 		scenario("start", func(d string) ([]result, error) { return startup(c, d, logf) })
 	}
@@ -153,7 +169,7 @@ func run(c config, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "| measurement | value | goal | result |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
 	code := 0
-	for _, key := range []string{"cpu", "idle", "gpv", "start", "size"} {
+	for _, key := range []string{"cpu", "floor", "idle", "gpv", "start", "size"} {
 		for _, r := range out[key] {
 			if r.goal == "" {
 				r.goal = "—"

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// The floor scenario answers "how much of a periodic session's CPU could any
+// agent save on this machine?". A probe process does only the parts of a
+// session that no CWMP logic can avoid, each with the same runtime settings
+// as cwmpd run (GOMAXPROCS 1, 10 ms timer slack), and reads its own CPU
+// time (getrusage) around each:
+//   - one timer wake-up (the periodic trigger);
+//   - a TCP connection to a server in another process carrying three POSTs
+//     as a digest-authenticated session does (a 401, the Inform and its
+//     response, an empty POST answered 204), then closed;
+//   - two durable Badger commits of one small record each, with the
+//     journal's sync setting (a periodic session makes two).
+//
+// Nothing here is cwmpd code: no SOAP, no digest arithmetic, no journal
+// encoding, no projections, no logging.
+
+const (
+	floorSessions    = 200
+	floorInformBytes = 1500 // about the size of a periodic Inform
+	floorReplyBytes  = 500  // InformResponse
+	floorRecordBytes = 300
+	floorTimerSlack  = 10 * time.Millisecond
+)
+
+type floorCosts struct {
+	Wake   float64 `json:"wake_ms"`
+	HTTP   float64 `json:"http_ms"` // includes one wake-up, subtracted below
+	Commit float64 `json:"commit_ms"`
+	Slack  string  `json:"slack"`
+}
+
+func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	srv := exec.Command(self, "--floor-role", "server", "--floor-addr", addr)
+	srv.Stderr = os.Stderr
+	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("floor server: %w", err)
+	}
+	defer func() { syscall.Kill(-srv.Process.Pid, syscall.SIGKILL); srv.Wait() }()
+
+	logf("floor: %d sessions' unavoidable parts without CWMP", floorSessions)
+	probe := exec.Command(self, "--floor-role", "probe", "--floor-addr", addr, "--floor-dir", dir)
+	probe.Stderr = os.Stderr
+	out, err := probe.Output()
+	if err != nil {
+		return nil, fmt.Errorf("floor probe: %w", err)
+	}
+	var fc floorCosts
+	if err := json.Unmarshal(out, &fc); err != nil {
+		return nil, fmt.Errorf("floor probe output %q: %w", out, err)
+	}
+	conn := fc.HTTP - fc.Wake
+	total := fc.Wake + conn + 2*fc.Commit
+	return []result{{
+		"floor: the same session's unavoidable parts, no CWMP (timer wake-up + TCP connect, 3 POSTs, close + 2 durable Badger commits)",
+		fmt.Sprintf("%.2f ms (wake-up %.2f, connection %.2f, commit %.2f each; %d of each, GOMAXPROCS 1, %s)",
+			total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack),
+		"", ref,
+	}}, nil
+}
+
+// floorRole runs the server or probe side when agentbench re-executes
+// itself; it reports whether it did.
+func floorRole(role, addr, dir string) (bool, error) {
+	switch role {
+	case "":
+		return false, nil
+	case "server":
+		return true, floorServe(addr)
+	case "probe":
+		fc, err := floorProbe(addr, dir)
+		if err != nil {
+			return true, err
+		}
+		return true, json.NewEncoder(os.Stdout).Encode(fc)
+	}
+	return true, fmt.Errorf("unknown --floor-role %q", role)
+}
+
+// floorServe answers like a digest ACS at the HTTP level: a POST without
+// Authorization gets 401, an authorized one a reply body, an empty one 204.
+func floorServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	reply := bytes.Repeat([]byte("r"), floorReplyBytes)
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch {
+		case r.ContentLength == 0:
+			w.WriteHeader(http.StatusNoContent)
+		case r.Header.Get("Authorization") == "":
+			w.Header().Set("WWW-Authenticate", `Digest realm="floor", nonce="0", qop="auth"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			w.Header().Set("Content-Type", `text/xml; charset="utf-8"`)
+			w.Write(reply)
+		}
+	}))
+}
+
+func cpuSelf() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func floorProbe(addr, dir string) (floorCosts, error) {
+	runtime.GOMAXPROCS(1)
+	fc := floorCosts{Slack: "10 ms timer slack"}
+	if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, 29, uintptr(floorTimerSlack), 0); errno != 0 {
+		fc.Slack = "kernel's timer slack (" + errno.Error() + ")"
+	}
+	perOp := func(start time.Duration) float64 {
+		return float64(cpuSelf()-start) / 1e6 / floorSessions
+	}
+	// Wake-ups alone, at the spacing used below.
+	t0 := cpuSelf()
+	for range floorSessions {
+		time.Sleep(20 * time.Millisecond)
+	}
+	fc.Wake = perOp(t0)
+
+	inform := bytes.Repeat([]byte("i"), floorInformBytes)
+	url := "http://" + addr + "/cwmp"
+	post := func(hc *http.Client, body []byte, auth bool) error {
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if len(body) > 0 {
+			req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+		}
+		if auth {
+			req.Header.Set("Authorization", `Digest username="u", realm="floor", nonce="0", uri="/cwmp", response="0"`)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return err
+	}
+	t0 = cpuSelf()
+	for range floorSessions {
+		time.Sleep(20 * time.Millisecond)
+		tr := &http.Transport{DisableCompression: true, MaxConnsPerHost: 1}
+		hc := &http.Client{Transport: tr}
+		err := errors.Join(post(hc, inform, false), post(hc, inform, true), post(hc, nil, true))
+		tr.CloseIdleConnections()
+		if err != nil {
+			return fc, fmt.Errorf("floor POST: %w", err)
+		}
+	}
+	fc.HTTP = perOp(t0)
+
+	// The journal's sizing (journal/options.go): 2 MiB memtables, no
+	// compactors, no compression or caches, 16 MiB value log.
+	opts := badger.DefaultOptions(filepath.Join(dir, "badger")).WithSyncWrites(true).WithLogger(nil).
+		WithMetricsEnabled(false).WithDetectConflicts(false).WithNumCompactors(0).
+		WithMemTableSize(2 << 20).WithBaseTableSize(2 << 20).WithNumMemtables(2).
+		WithCompression(options.None).WithBlockCacheSize(0).WithIndexCacheSize(0).
+		WithValueThreshold(64 << 10).WithValueLogFileSize(16 << 20)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return fc, err
+	}
+	defer db.Close()
+	val := []byte(strings.Repeat("v", floorRecordBytes))
+	t0 = cpuSelf()
+	for i := range floorSessions {
+		time.Sleep(20 * time.Millisecond)
+		txn := db.NewTransaction(true)
+		err := txn.Set(fmt.Appendf(nil, "k%08d", i), val)
+		if err == nil {
+			err = txn.Commit()
+		}
+		if err != nil {
+			return fc, fmt.Errorf("floor commit: %w", err)
+		}
+	}
+	// The commit loop also slept once per commit.
+	fc.Commit = perOp(t0) - fc.Wake
+	return fc, nil
+}
