@@ -96,8 +96,9 @@ type Config struct {
 type Client struct {
 	cfg            Config
 	log            zerolog.Logger
-	tr             *http.Transport
-	hc             *http.Client
+	tlsConf        *tls.Config
+	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
+	jar            *cookiejar.Jar // this session's cookies only (D§2.4)
 	insecure       bool
 	haveClientCert bool
 
@@ -107,6 +108,7 @@ type Client struct {
 	redirects int
 	basic     bool               // answer with Basic from now on
 	digest    *digest.ClientAuth // answer with this Digest state from now on
+	conn      *sessionConn       // nil until the first exchange, or after a close
 }
 
 // New checks cfg and prepares a Client. No connection is made yet.
@@ -160,43 +162,15 @@ func New(cfg Config) (*Client, error) {
 		c.haveClientCert = true
 	}
 
-	dial := cfg.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	c.dial = cfg.DialContext
+	if c.dial == nil {
+		c.dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
-	connectTimeout := cfg.ConnectTimeout
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	c.tr = &http.Transport{
-		// A router talks to its ACS directly; proxy variables in the
-		// daemon's environment are not configuration.
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			ctx, cancel := context.WithTimeout(ctx, connectTimeout)
-			defer cancel()
-			return dial(ctx, network, addr)
-		},
-		TLSClientConfig:        tlsConf,
-		TLSHandshakeTimeout:    cfg.ConnectTimeout,
-		MaxConnsPerHost:        1,
-		MaxIdleConns:           1,
-		MaxIdleConnsPerHost:    1,
-		IdleConnTimeout:        cfg.ExchangeTimeout + cfg.ConnectTimeout,
-		DisableCompression:     true,
-		MaxResponseHeaderBytes: 64 << 10,
-		Protocols:              &protocols,
-	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
+	c.tlsConf = tlsConf
+	// Redirects are followed by Post itself (net/http would turn a 301/302
+	// POST into a GET and count redirects per request, not per session).
+	if c.jar, err = cookiejar.New(nil); err != nil {
 		return nil, fmt.Errorf("transport: cookie jar: %w", err)
-	}
-	c.hc = &http.Client{
-		Transport: c.tr,
-		Jar:       jar,
-		// Redirects are followed by Post itself: net/http would turn a
-		// 301/302 POST into a GET and count redirects per request rather
-		// than per session.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c, nil
 }
@@ -226,8 +200,8 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.digest = nil
+	c.dropConn()
 	c.mu.Unlock()
-	c.tr.CloseIdleConnections()
 	return nil
 }
 
@@ -334,7 +308,7 @@ func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, 
 	}
 
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(ectx, req)
 	if err != nil {
 		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 	}

@@ -4,9 +4,13 @@
 //
 // One Client is one session. Within it:
 //
-//   - every exchange is a POST on ONE kept-alive TCP connection (at most one
-//     connection per host; bodies are always read or drained so that the
-//     connection goes back to the pool), never pipelined, HTTP/1.1 only;
+//   - every exchange is a POST on ONE kept-alive TCP connection, written and
+//     read on the caller's goroutine (conn.go; no http.Transport), never
+//     pipelined, HTTP/1.1 only. Bodies are read or drained (up to 64 KiB)
+//     so that the connection stays usable; a longer or unread body, a
+//     "Connection: close" or any error closes it, and the next POST of the
+//     session dials again. Response headers are limited to 64 KiB, and
+//     interim 1xx answers are skipped;
 //   - headers follow D§2.1: an empty POST has no body (Content-Length: 0),
 //     no SOAPAction and no Content-Type; a SOAP request or a SOAP
 //     response/fault carries an empty "SOAPAction:" and

@@ -107,9 +107,7 @@ func classify(err error, parent, exchange context.Context, haveClientCert bool) 
 		return newError(KindTLS, err, "TLS: invalid ACS certificate")
 	case errors.As(err, &verifyErr):
 		return newError(KindTLS, err, "TLS: cannot verify ACS certificate")
-	case errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		// net/http turns the RecordHeaderError of an HTTP answer into an
-		// unexported string error.
+	case errors.As(err, &recErr):
 		return newError(KindTLS, err, "TLS: ACS did not answer with TLS")
 	case errors.As(err, &alertErr):
 		return newError(KindTLS, err, "TLS: handshake failed (%s)", alertErr.Error())
@@ -140,10 +138,11 @@ func classify(err error, parent, exchange context.Context, haveClientCert bool) 
 		return newError(KindNetwork, err, "connection reset by ACS")
 	case errors.Is(err, syscall.EPIPE):
 		return newError(KindNetwork, err, "connection closed by ACS")
+	case errors.Is(err, errHeaderTooLarge):
+		return newError(KindNetwork, err, "ACS response headers larger than 64 KiB")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(KindNetwork, err, "connection closed by ACS")
-	case strings.Contains(err.Error(), "TLS handshake timeout"):
-		// net/http's handshake timeout error is unexported.
+	case errors.Is(err, errHandshakeTimeout):
 		return newError(KindTimeout, err, "timeout during TLS handshake with ACS")
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return newError(KindTimeout, err, "timeout waiting for ACS response")

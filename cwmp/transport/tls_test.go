@@ -110,9 +110,10 @@ func TestTLSAgainstPlainHTTPServer(t *testing.T) {
 }
 
 // An ACS that offers HTTP/2 by ALPN still gets HTTP/1.1 from us: CWMP is
-// specified over HTTP/1.1, and the shipped binary is built without net/http's
-// HTTP/2 (Makefile TAGS). This test runs with HTTP/2 linked in, so it shows
-// the tag changes nothing on the wire.
+// specified over HTTP/1.1, the transport writes HTTP/1.1 itself and offers
+// no ALPN, and the shipped binary is built without net/http's HTTP/2
+// (Makefile TAGS). This test runs with HTTP/2 linked in, so it shows the tag
+// changes nothing on the wire.
 func TestTLSStaysOnHTTP11WhenTheACSOffersH2(t *testing.T) {
 	ca := newCA(t, "ca")
 	certPEM, keyPEM := ca.issue(t, false, localhost)
