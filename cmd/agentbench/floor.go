@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,7 +28,9 @@ import (
 //   - one timer wake-up (the periodic trigger);
 //   - a TCP connection to a server in another process carrying three POSTs
 //     as a digest-authenticated session does (a 401, the Inform and its
-//     response, an empty POST answered 204), then closed;
+//     response, an empty POST answered 204), then closed; requests written
+//     and responses read in turn with net/http's framing, as cwmp/transport
+//     does;
 //   - two durable Badger commits of one small record each, with the
 //     journal's sync setting (a periodic session makes two).
 //
@@ -154,33 +156,48 @@ func floorProbe(addr, dir string) (floorCosts, error) {
 
 	inform := bytes.Repeat([]byte("i"), floorInformBytes)
 	url := "http://" + addr + "/cwmp"
-	post := func(hc *http.Client, body []byte, auth bool) error {
-		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	// One connection, requests written and responses read in turn by
+	// net/http's framing functions, as cwmp/transport does.
+	session := func() error {
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			return err
 		}
-		if len(body) > 0 {
-			req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+		defer conn.Close()
+		br, bw := bufio.NewReaderSize(conn, 4<<10), bufio.NewWriterSize(conn, 4<<10)
+		for i, body := range [][]byte{inform, inform, nil} {
+			req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			if len(body) > 0 {
+				req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+			}
+			if i > 0 {
+				req.Header.Set("Authorization", `Digest username="u", realm="floor", nonce="0", uri="/cwmp", response="0"`)
+			}
+			if err := req.Write(bw); err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			resp, err := http.ReadResponse(br, req)
+			if err != nil {
+				return err
+			}
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
 		}
-		if auth {
-			req.Header.Set("Authorization", `Digest username="u", realm="floor", nonce="0", uri="/cwmp", response="0"`)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		_, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return err
+		return nil
 	}
 	t0 = cpuSelf()
 	for range floorSessions {
 		time.Sleep(20 * time.Millisecond)
-		tr := &http.Transport{DisableCompression: true, MaxConnsPerHost: 1}
-		hc := &http.Client{Transport: tr}
-		err := errors.Join(post(hc, inform, false), post(hc, inform, true), post(hc, nil, true))
-		tr.CloseIdleConnections()
-		if err != nil {
+		if err := session(); err != nil {
 			return fc, fmt.Errorf("floor POST: %w", err)
 		}
 	}
