@@ -329,8 +329,10 @@ func parseFaultCode(el *etree.Element) (FaultCode, error) {
 
 // Encode writes env as a SOAP 1.1 envelope in env.Version's namespace
 // (V1_2 when unset). The three potentially huge responses
-// (GetParameterValues/Names/Attributes) go through the streaming encoder;
-// everything else through etree.
+// (GetParameterValues/Names/Attributes) are streamed to w item by item;
+// every other message is written by the same streaming writer into memory
+// first (structstream.go); only faults and empty bodies still go through
+// etree. All paths produce the bytes etree would.
 func Encode(w io.Writer, env *Envelope) error {
 	v := env.Version
 	if v == 0 {
@@ -346,8 +348,11 @@ func Encode(w io.Writer, env *Envelope) error {
 		return EncodeGetParameterNamesResponse(w, v, &env.Header, Slice(m.ParameterList))
 	case *GetParameterAttributesResponse:
 		return EncodeGetParameterAttributesResponse(w, v, &env.Header, Slice(m.ParameterList))
+	case nil, *Fault:
+		return encodeTree(w, v, env)
+	default:
+		return encodeStructStream(w, v, env, m)
 	}
-	return encodeTree(w, v, env)
 }
 
 // encodeTree is the etree path of Encode, kept separate so tests can check

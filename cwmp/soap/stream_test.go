@@ -139,3 +139,49 @@ func TestEncodeEnforcesSchemaLimits(t *testing.T) {
 		}
 	}
 }
+
+// Every message written by the struct streamer must match the etree path
+// byte for byte, and an invalid one must fail with the same error and write
+// nothing.
+func TestStructStreamMatchesTree(t *testing.T) {
+	var envs []*Envelope
+	for _, s := range samples() {
+		envs = append(envs, s.env)
+	}
+	for _, v := range []Version{V1_0, V1_4} {
+		envs = append(envs,
+			&Envelope{Version: v, Body: &Inform{MaxEnvelopes: 1, CurrentTime: t1, DeviceId: DeviceIdStruct{OUI: "00AB1F"}}},
+			&Envelope{Version: v, Header: Header{ID: "x", SessionTimeout: 30}, Body: &TransferCompleteResponse{}},
+			&Envelope{Version: v, Body: &GetRPCMethodsResponse{}},
+		)
+	}
+	bad := []*Envelope{
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "lower"}, CurrentTime: t1}},
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, Event: []EventStruct{{EventCode: "not a code"}}}},
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, ParameterList: []ParameterValueStruct{{Name: strings.Repeat("n", 257)}}}},
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, Event: make([]EventStruct, 65)}},
+		{Body: &TransferComplete{CommandKey: strings.Repeat("k", 33)}},
+	}
+	for i, env := range append(envs, bad...) {
+		var tree, stream bytes.Buffer
+		v := env.Version
+		if v == 0 {
+			v = V1_2
+		}
+		terr := encodeTree(&tree, v, env)
+		serr := Encode(&stream, env)
+		name := fmt.Sprintf("%d %T", i, env.Body)
+		if fmt.Sprint(terr) != fmt.Sprint(serr) {
+			t.Errorf("%s: errors differ: tree %v, stream %v", name, terr, serr)
+		}
+		if i >= len(envs) {
+			if serr == nil || stream.Len() != 0 {
+				t.Errorf("%s: invalid message encoded (err %v, %d bytes written)", name, serr, stream.Len())
+			}
+			continue
+		}
+		if tree.String() != stream.String() {
+			t.Errorf("%s: stream and tree differ:\n--- tree\n%s\n--- stream\n%s", name, tree.String(), stream.String())
+		}
+	}
+}
