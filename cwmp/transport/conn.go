@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 )
 
@@ -22,6 +23,12 @@ var errHandshakeTimeout = errors.New("TLS handshake timeout")
 
 // errHeaderTooLarge is a response whose headers exceed maxResponseHeaderBytes.
 var errHeaderTooLarge = errors.New("response headers larger than 64 KiB")
+
+// maxInterim bounds the 1xx answers skipped before a response, as
+// http.Transport does.
+const maxInterim = 5
+
+var errTooManyInterim = errors.New("more than 5 interim (1xx) responses")
 
 // sessionConn is the session's one connection. CWMP exchanges are strictly
 // one at a time (no pipelining, Post calls serialised), so the Client writes
@@ -70,6 +77,30 @@ func connKey(u *url.URL) string {
 	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)
 }
 
+// idle reports whether the connection has nothing to read, as a kept-alive
+// connection between a response and the next request must: bytes there
+// (data past a short Content-Length, a TLS close_notify, a FIN, a reset)
+// mean it is not reused. Over TLS, records crypto/tls already took off the
+// socket are only seen by reading: a read with a past deadline returns at
+// once, without a system call, and a timeout leaves a tls.Conn usable. The
+// socket itself is checked with a non-blocking MSG_PEEK (peek_unix.go); a
+// connection from a custom Config.DialContext without a file descriptor,
+// or a platform without MSG_DONTWAIT, gets only the first two checks.
+func (sc *sessionConn) idle() bool {
+	if sc.br.Buffered() > 0 {
+		return false
+	}
+	if sc.nc != sc.raw {
+		sc.nc.SetReadDeadline(time.Unix(1, 0))
+		_, err := sc.br.Peek(1)
+		sc.nc.SetReadDeadline(time.Time{})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+	}
+	return !peerSpoke(sc.raw)
+}
+
 // dropConn closes the session's connection; the next exchange dials anew.
 func (c *Client) dropConn() {
 	if c.conn != nil {
@@ -87,7 +118,7 @@ func (c *Client) connect(ctx context.Context, u *url.URL) (*sessionConn, error) 
 		// closed the connection while the CPE worked on its answer without
 		// announcing it; http.Transport's reader goroutine would have seen
 		// that, so look before writing.
-		if c.conn.br.Buffered() == 0 && !peerSpoke(c.conn.raw) {
+		if c.conn.idle() {
 			return c.conn, nil
 		}
 		c.log.Debug().Msg("acs connection closed while idle; dialling again")
@@ -161,26 +192,33 @@ func (c *Client) roundTripOn(ctx context.Context, req *http.Request) (*http.Resp
 	if err := sc.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	// Interim 1xx answers (100 Continue, 103 Early Hints) precede the real
+	// one; at most maxInterim of them, all within one header budget.
 	var resp *http.Response
-	for {
-		sc.budget.n = maxResponseHeaderBytes
+	sc.budget.n = maxResponseHeaderBytes
+	for interim := 0; ; interim++ {
 		resp, err = http.ReadResponse(sc.br, req)
-		sc.budget.n = math.MaxInt64
 		if err != nil {
+			sc.budget.n = math.MaxInt64
 			return fail(err)
 		}
-		// 1xx are interim (100 Continue, 103 Early Hints): the answer follows.
-		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-			continue
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
 		}
-		break
+		if interim == maxInterim {
+			sc.budget.n = math.MaxInt64
+			return fail(errTooManyInterim)
+		}
 	}
+	sc.budget.n = math.MaxInt64
 	if c.jar != nil {
 		if cks := resp.Cookies(); len(cks) > 0 {
 			c.jar.SetCookies(req.URL, cks)
 		}
 	}
-	resp.Body = &connBody{ReadCloser: resp.Body, c: c, sc: sc, stop: stop, keep: !resp.Close && !req.Close}
+	// A 101 hands the connection to another protocol: never reused.
+	keep := !resp.Close && !req.Close && resp.StatusCode >= 200
+	resp.Body = &connBody{ReadCloser: resp.Body, c: c, sc: sc, stop: stop, keep: keep}
 	return resp, nil
 }
 

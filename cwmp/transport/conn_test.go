@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -149,4 +150,116 @@ func TestIdleConnectionClosedByTheACSIsNotReused(t *testing.T) {
 	if got := conns.Load(); got != 3 {
 		t.Fatalf("%d answers, want 3", got)
 	}
+}
+
+// heldConn holds what is written to it while hold is set and sends it in
+// one write on flush, so that several TLS records reach the client in one
+// segment and crypto/tls reads them off the socket together.
+type heldConn struct {
+	net.Conn
+	hold bool
+	buf  []byte
+}
+
+func (h *heldConn) Write(p []byte) (int, error) {
+	if h.hold {
+		h.buf = append(h.buf, p...)
+		return len(p), nil
+	}
+	return h.Conn.Write(p)
+}
+
+// SetWriteDeadline is ignored: tls.Conn.CloseWrite sets a deadline of now
+// after queueing its alert, which would fail the flush.
+func (h *heldConn) SetWriteDeadline(time.Time) error { return nil }
+
+func (h *heldConn) flush() error {
+	h.hold = false
+	_, err := h.Conn.Write(h.buf)
+	h.buf = nil
+	return err
+}
+
+// tlsTailACS answers each request over TLS with a 200 whose body is "ok",
+// followed in the same segment by the TLS records tail writes; then it
+// reads the next request on that connection, if one comes.
+func tlsTailACS(t *testing.T, ca *testCA, tail func(*tls.Conn)) (url string, conns *atomic.Int32) {
+	t.Helper()
+	certPEM, keyPEM := ca.issue(t, false, localhost)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = new(atomic.Int32)
+	go func() {
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer raw.Close()
+				hc := &heldConn{Conn: raw}
+				tc := tls.Server(hc, conf)
+				br := bufio.NewReader(tc)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					hc.hold = true
+					io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					tail(tc)
+					if hc.flush() != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "https://" + ln.Addr().String() + "/acs", conns
+}
+
+// Over TLS, what follows a response may already sit in crypto/tls's buffer
+// rather than in the socket: a close_notify sent with the response, or the
+// surplus of an ACS whose Content-Length is short. Neither connection may
+// be reused.
+func TestTLSLeftoversAfterAResponseAreNotReused(t *testing.T) {
+	for name, tail := range map[string]func(*tls.Conn){
+		"close_notify":                    func(tc *tls.Conn) { tc.CloseWrite() },
+		"body longer than Content-Length": func(tc *tls.Conn) { io.WriteString(tc, "TAIL") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ca := newCA(t, "ca")
+			url, conns := tlsTailACS(t, ca, tail)
+			c := newClient(t, Config{URL: url, CACertPEM: ca.pem})
+			for i := range 3 {
+				status, body, err := c.Post(context.Background(), []byte("x"), Request)
+				if err != nil || status != 200 || string(body) != "ok" {
+					t.Fatalf("POST %d = %d %q %v", i, status, body, err)
+				}
+			}
+			if got := conns.Load(); got != 3 {
+				t.Fatalf("%d connections for 3 POSTs, want 3", got)
+			}
+		})
+	}
+}
+
+func TestEndlessInterimResponsesRefused(t *testing.T) {
+	url := scriptedACS(t, func(conn net.Conn) error {
+		_, err := io.WriteString(conn, strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 6)+"HTTP/1.1 204 No Content\r\n\r\n")
+		return err
+	})
+	c := newClient(t, Config{URL: url})
+	_, _, err := c.Post(context.Background(), []byte("x"), Request)
+	wantError(t, err, KindNetwork, "ACS sent more than 5 interim (1xx) responses")
 }

@@ -140,6 +140,8 @@ func classify(err error, parent, exchange context.Context, haveClientCert bool) 
 		return newError(KindNetwork, err, "connection closed by ACS")
 	case errors.Is(err, errHeaderTooLarge):
 		return newError(KindNetwork, err, "ACS response headers larger than 64 KiB")
+	case errors.Is(err, errTooManyInterim):
+		return newError(KindNetwork, err, "ACS sent more than 5 interim (1xx) responses")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(KindNetwork, err, "connection closed by ACS")
 	case errors.Is(err, errHandshakeTimeout):
