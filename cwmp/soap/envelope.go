@@ -374,16 +374,12 @@ func encodeTree(w io.Writer, v Version, env *Envelope) error {
 	case *Fault:
 		encodeFault(body, m)
 	default:
-		rv := reflect.ValueOf(m)
-		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return fmt.Errorf("soap: encode: body %T is not a non-nil pointer", m)
-		}
-		t := rv.Elem().Type()
-		if methods[m.MethodName()] != t {
-			return fmt.Errorf("soap: encode: %w: %T", ErrUnknownMethod, m)
+		v, err := messageValue(m)
+		if err != nil {
+			return err
 		}
 		el := body.CreateElement("cwmp:" + m.MethodName())
-		if ferr := encodeStruct(el, planFor(t), rv.Elem(), ""); ferr != nil {
+		if ferr := encodeStruct(el, planFor(v.Type()), v, ""); ferr != nil {
 			return fmt.Errorf("soap: encode %s: %w", m.MethodName(), ferr)
 		}
 	}
@@ -395,6 +391,19 @@ func encodeTree(w io.Writer, v Version, env *Envelope) error {
 		return fmt.Errorf("soap: encode: %w", err)
 	}
 	return nil
+}
+
+// messageValue is the struct a message body points to, once it is known to
+// be one of the methods' types.
+func messageValue(m Message) (reflect.Value, error) {
+	rv := reflect.ValueOf(m)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return reflect.Value{}, fmt.Errorf("soap: encode: body %T is not a non-nil pointer", m)
+	}
+	if methods[m.MethodName()] != rv.Elem().Type() {
+		return reflect.Value{}, fmt.Errorf("soap: encode: %w: %T", ErrUnknownMethod, m)
+	}
+	return rv.Elem(), nil
 }
 
 func encodeHeader(root *etree.Element, h *Header) {

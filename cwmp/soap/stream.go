@@ -120,9 +120,7 @@ func stream(w io.Writer, v Version, h *Header, method, list, arrayType string, n
 		bw = bufio.NewWriterSize(w, 32<<10)
 	}
 	sw := &streamWriter{w: bw}
-	sw.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-		`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + NSEnvelope + `" xmlns:SOAP-ENC="` + NSEncoding +
-		`" xmlns:xsd="` + NSXSD + `" xmlns:xsi="` + NSXSI + `" xmlns:cwmp="` + v.Namespace() + `">`)
+	sw.envelopeOpen(v)
 	if h != nil {
 		sw.header(h)
 	}
@@ -163,6 +161,14 @@ type streamWriter struct {
 	scratch [24]byte
 	n       int   // items emitted so far, for error positions
 	err     error // first constraint violation; output goes on regardless
+}
+
+// envelopeOpen writes the XML declaration and the Envelope start tag with
+// every namespace declaration, as etree writes them.
+func (s *streamWriter) envelopeOpen(v Version) {
+	s.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + NSEnvelope + `" xmlns:SOAP-ENC="` + NSEncoding +
+		`" xmlns:xsd="` + NSXSD + `" xmlns:xsi="` + NSXSI + `" xmlns:cwmp="` + v.Namespace() + `">`)
 }
 
 func (s *streamWriter) fail(format string, a ...any) {

@@ -18,23 +18,17 @@ import (
 // of every Inform, so of every session. The envelope is built in memory and
 // written to w only when it is complete and valid, as with etree.
 func encodeStructStream(w io.Writer, v Version, env *Envelope, m Message) error {
-	rv := reflect.ValueOf(m)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("soap: encode: body %T is not a non-nil pointer", m)
-	}
-	t := rv.Elem().Type()
-	if methods[m.MethodName()] != t {
-		return fmt.Errorf("soap: encode: %w: %T", ErrUnknownMethod, m)
+	mv, err := messageValue(m)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	bw := bufio.NewWriterSize(&buf, 4<<10)
 	sw := &streamWriter{w: bw}
-	sw.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-		`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + NSEnvelope + `" xmlns:SOAP-ENC="` + NSEncoding +
-		`" xmlns:xsd="` + NSXSD + `" xmlns:xsi="` + NSXSI + `" xmlns:cwmp="` + v.Namespace() + `">`)
+	sw.envelopeOpen(v)
 	sw.header(&env.Header)
 	sw.open(1, "SOAP-ENV:Body")
-	if ferr := sw.element(2, "cwmp:"+m.MethodName(), planFor(t), rv.Elem(), ""); ferr != nil {
+	if ferr := sw.element(2, "cwmp:"+m.MethodName(), planFor(mv.Type()), mv, ""); ferr != nil {
 		return fmt.Errorf("soap: encode %s: %w", m.MethodName(), ferr)
 	}
 	sw.close(1, "SOAP-ENV:Body")
