@@ -2,15 +2,8 @@ package actions
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
+	"github.com/cwmpd/cwmpd/cwmp/testpki"
 )
 
 // A response that stalls mid-body is abandoned after IdleTimeout and the
@@ -77,7 +71,8 @@ func TestFetchServerErrors(t *testing.T) {
 // HTTPS with a private CA: trusted through FileClient.TLS; without it the
 // certificate is refused (9015).
 func TestFetchTLSPrivateCA(t *testing.T) {
-	serverTLS, pool := testCA(t)
+	ca := testpki.NewCA(t, "test CA")
+	serverTLS, pool := ca.ServerTLS(t), ca.Pool()
 	acs := startACS(t, acsim.Config{TLS: serverTLS})
 	data := randomBytes(t, 10<<10)
 	acs.AddFile("f", data)
@@ -93,32 +88,6 @@ func TestFetchTLSPrivateCA(t *testing.T) {
 	if !errors.As(err, &f) || f.Code != FaultContact {
 		t.Errorf("untrusted: %v", err)
 	}
-}
-
-// testCA makes a CA and a server certificate for 127.0.0.1.
-func testCA(t *testing.T) (*tls.Config, *x509.CertPool) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}, pool
 }
 
 // An upload whose connection is cut after it was made is 9011, not 9015.

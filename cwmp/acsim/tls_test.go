@@ -1,87 +1,20 @@
 package acsim
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/cwmpd/cwmpd/cwmp/testpki"
 )
 
-// testCA issues certificates for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "acsim test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and key; server certificates name 127.0.0.1.
-func (ca *testCA) issue(t *testing.T, serial int64, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "acsim test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
 func TestTLSWithClientCertificates(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t, "acsim test CA")
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	sc, sk := ca.issue(t, 2, true)
-	tlsCfg, err := TLSConfig(write("srv.pem", sc), write("srv.key", sk), write("ca.pem", ca.pem))
+	write := func(name string, b []byte) string { return testpki.Write(t, dir, name, b) }
+	sc, sk := ca.Issue(t, false, testpki.Localhost)
+	tlsCfg, err := TLSConfig(write("srv.pem", sc), write("srv.key", sk), write("ca.PEM", ca.PEM))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +22,8 @@ func TestTLSWithClientCertificates(t *testing.T) {
 	s.AddFile("f", []byte("over tls"))
 
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	cc, ck := ca.issue(t, 3, false)
+	roots.AppendCertsFromPEM(ca.PEM)
+	cc, ck := ca.Issue(t, true, nil)
 	clientCert, err := tls.X509KeyPair(cc, ck)
 	if err != nil {
 		t.Fatal(err)

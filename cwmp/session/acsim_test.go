@@ -2,15 +2,8 @@ package session
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -19,45 +12,9 @@ import (
 
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/cwmp/testpki"
 	"github.com/cwmpd/cwmpd/cwmp/transport"
 )
-
-// testCA makes a CA and issues a server certificate for 127.0.0.1 and a
-// client certificate, all in memory.
-type testCA struct {
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	certPEM []byte
-}
-
-func newCA(t *testing.T) *testCA {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca *testCA) issue(t *testing.T, cn string, client bool) (certPEM, keyPEM []byte) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	if client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-}
 
 func startACS(t *testing.T, cfg acsim.Config) *acsim.Server {
 	cfg.Schema = acsim.StrictWhenPossible()
@@ -156,15 +113,15 @@ func acsErrors(srv *acsim.Server) []string {
 }
 
 func TestTLSWithUnknownCAFailsAndWithConfiguredCAAndClientCertSucceeds(t *testing.T) {
-	ca := newCA(t)
-	srvCert, srvKey := ca.issue(t, "acs", false)
-	clientCert, clientKey := ca.issue(t, "cpe", true)
+	ca := testpki.NewCA(t, "test CA")
+	srvCert, srvKey := ca.Issue(t, false, testpki.Localhost)
+	clientCert, clientKey := ca.Issue(t, true, nil)
 	pair, err := tls.X509KeyPair(srvCert, srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	srv := startACS(t, acsim.Config{TLS: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
 
@@ -173,7 +130,7 @@ func TestTLSWithUnknownCAFailsAndWithConfiguredCAAndClientCertSucceeds(t *testin
 	if out.Failure == nil || out.Failure.Message != "TLS: certificate signed by unknown authority" {
 		t.Fatalf("unknown CA: %+v", out.Failure)
 	}
-	out = runAgainst(t, f, transport.Config{URL: srv.URL(), CACertPEM: ca.certPEM, ClientCertPEM: clientCert, ClientKeyPEM: clientKey})
+	out = runAgainst(t, f, transport.Config{URL: srv.URL(), CACertPEM: ca.PEM, ClientCertPEM: clientCert, ClientKeyPEM: clientKey})
 	if out.Failure != nil {
 		t.Fatalf("configured CA + client certificate: %v", out.Failure.Message)
 	}

@@ -145,7 +145,7 @@ func TestBasicOverTLS(t *testing.T) {
 	ca := newCA(t, "acs-ca")
 	var challenges atomic.Int32
 	srv := tlsACS(t, basicHandler("u", "p", &challenges), ca)
-	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.PEM})
 	for i := range 3 {
 		if status, body, err := c.Post(context.Background(), []byte("hi"), Request); err != nil || status != 200 || string(body) != "hi" {
 			t.Fatalf("POST %d: %d %q %v", i, status, body, err)
@@ -158,7 +158,7 @@ func TestBasicOverTLS(t *testing.T) {
 		t.Errorf("%d connections, want 1", srv.conns.Load())
 	}
 
-	c2 := newClient(t, Config{URL: srv.URL, Username: "u", Password: "bad", CACertPEM: ca.pem})
+	c2 := newClient(t, Config{URL: srv.URL, Username: "u", Password: "bad", CACertPEM: ca.PEM})
 	_, _, err := c2.Post(context.Background(), []byte("hi"), Request)
 	wantError(t, err, KindAuth, "ACS returned 401 after basic auth")
 }
@@ -192,7 +192,7 @@ func TestDigestPreferredOverBasic(t *testing.T) {
 	d := &digestACS{t: t, v: v, user: "u", pass: "p"} // offers Basic first, then Digest
 	ca := newCA(t, "ca")
 	srv := tlsACS(t, d, ca)
-	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.PEM})
 	if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestPasswordNeverLoggedOrReturned(t *testing.T) {
 	var errs []error
 	for _, cfg := range []Config{
 		{URL: srv.URL, Username: "u", Password: pw, Logger: logger},
-		{URL: bsrv.URL, Username: "u", Password: pw, Logger: logger, CACertPEM: ca.pem},
+		{URL: bsrv.URL, Username: "u", Password: pw, Logger: logger, CACertPEM: ca.PEM},
 	} {
 		c, err := New(cfg)
 		if err != nil {

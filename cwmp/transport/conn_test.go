@@ -185,7 +185,7 @@ func (h *heldConn) flush() error {
 // reads the next request on that connection, if one comes.
 func tlsTailACS(t *testing.T, ca *testCA, tail func(*tls.Conn)) (url string, conns *atomic.Int32) {
 	t.Helper()
-	certPEM, keyPEM := ca.issue(t, false, localhost)
+	certPEM, keyPEM := ca.Issue(t, false, localhost)
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestTLSLeftoversAfterAResponseAreNotReused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ca := newCA(t, "ca")
 			url, conns := tlsTailACS(t, ca, tail)
-			c := newClient(t, Config{URL: url, CACertPEM: ca.pem})
+			c := newClient(t, Config{URL: url, CACertPEM: ca.PEM})
 			for i := range 3 {
 				status, body, err := c.Post(context.Background(), []byte("x"), Request)
 				if err != nil || status != 200 || string(body) != "ok" {

@@ -112,7 +112,7 @@ func TestRedirectFromHTTPSToHTTPRefused(t *testing.T) {
 	srv := tlsACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, plain.URL, http.StatusFound)
 	}), ca)
-	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 	_, _, err := c.Post(context.Background(), []byte("x"), Request)
 	wantError(t, err, KindRedirect, "ACS redirect from https to http refused")
 }
@@ -135,7 +135,7 @@ func TestRedirectDoesNotCarryCredentialsToAnotherOrigin(t *testing.T) {
 		}
 		h(w, r)
 	}), ca)
-	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "p", CACertPEM: ca.PEM})
 	if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestWholeSessionShape(t *testing.T) {
 		io.WriteString(w, script[i].out)
 	}), ca)
 
-	c := newClient(t, Config{URL: srv.URL + "/cwmp", Username: "cpe", Password: "pw", CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL + "/cwmp", Username: "cpe", Password: "pw", CACertPEM: ca.PEM})
 	ctx := context.Background()
 	for i, m := range []Message{Request, Empty, Response} {
 		status, body, err := c.Post(ctx, []byte(script[i].in), m)

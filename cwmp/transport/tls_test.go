@@ -21,7 +21,7 @@ func okHandler() http.HandlerFunc {
 func TestTLSWithConfiguredCA(t *testing.T) {
 	ca := newCA(t, "operator-ca")
 	srv := tlsACS(t, okHandler(), ca)
-	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 	if status, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil || status != 204 {
 		t.Fatalf("Post = %d, %v", status, err)
 	}
@@ -30,7 +30,7 @@ func TestTLSWithConfiguredCA(t *testing.T) {
 func TestTLSUnknownAuthority(t *testing.T) {
 	srv := tlsACS(t, okHandler(), newCA(t, "acs-ca"))
 	// Neither the system roots nor an unrelated configured CA know it.
-	for _, caPEM := range [][]byte{nil, newCA(t, "other-ca").pem} {
+	for _, caPEM := range [][]byte{nil, newCA(t, "other-ca").PEM} {
 		c := newClient(t, Config{URL: srv.URL, CACertPEM: caPEM})
 		_, _, err := c.Post(context.Background(), []byte("x"), Request)
 		wantError(t, err, KindTLS, "TLS: certificate signed by unknown authority")
@@ -40,7 +40,7 @@ func TestTLSUnknownAuthority(t *testing.T) {
 func TestTLSHostNameMismatch(t *testing.T) {
 	ca := newCA(t, "ca")
 	srv := tlsACS(t, okHandler(), ca, "acs.example.net") // no IP SAN for 127.0.0.1
-	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 	_, _, err := c.Post(context.Background(), []byte("x"), Request)
 	wantError(t, err, KindTLS, "TLS: certificate is not valid for host 127.0.0.1")
 }
@@ -48,41 +48,41 @@ func TestTLSHostNameMismatch(t *testing.T) {
 func TestTLSClientCertificate(t *testing.T) {
 	ca := newCA(t, "ca")
 	clientCA := newCA(t, "cpe-ca")
-	certPEM, keyPEM := ca.issue(t, false, localhost)
+	certPEM, keyPEM := ca.Issue(t, false, localhost)
 	serverCert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(clientCA.cert)
+	pool.AddCert(clientCA.Cert)
 	srv := newACS(t, okHandler(), &tls.Config{
 		Certificates: []tls.Certificate{serverCert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pool,
 	})
-	cpeCert, cpeKey := clientCA.issue(t, true, nil)
+	cpeCert, cpeKey := clientCA.Issue(t, true, nil)
 
 	t.Run("separate key", func(t *testing.T) {
-		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem, ClientCertPEM: cpeCert, ClientKeyPEM: cpeKey})
+		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM, ClientCertPEM: cpeCert, ClientKeyPEM: cpeKey})
 		if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("key in the certificate PEM", func(t *testing.T) {
 		both := append(append([]byte{}, cpeCert...), cpeKey...)
-		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem, ClientCertPEM: both})
+		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM, ClientCertPEM: both})
 		if _, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 		_, _, err := c.Post(context.Background(), []byte("x"), Request)
 		wantError(t, err, KindTLS, "TLS: ACS requires a client certificate")
 	})
 	t.Run("untrusted", func(t *testing.T) {
-		other, otherKey := newCA(t, "stranger").issue(t, true, nil)
-		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem, ClientCertPEM: other, ClientKeyPEM: otherKey})
+		other, otherKey := newCA(t, "stranger").Issue(t, true, nil)
+		c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM, ClientCertPEM: other, ClientKeyPEM: otherKey})
 		_, _, err := c.Post(context.Background(), []byte("x"), Request)
 		wantError(t, err, KindTLS, "TLS: ACS rejected the client certificate (tls: certificate required)")
 	})
@@ -90,10 +90,10 @@ func TestTLSClientCertificate(t *testing.T) {
 
 func TestTLSBelow12Refused(t *testing.T) {
 	ca := newCA(t, "ca")
-	certPEM, keyPEM := ca.issue(t, false, localhost)
+	certPEM, keyPEM := ca.Issue(t, false, localhost)
 	cert, _ := tls.X509KeyPair(certPEM, keyPEM)
 	srv := newACS(t, okHandler(), &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS11})
-	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 	_, _, err := c.Post(context.Background(), []byte("x"), Request)
 	var e *Error
 	if !errorsAs(err, &e) || e.Kind != KindTLS {
@@ -116,7 +116,7 @@ func TestTLSAgainstPlainHTTPServer(t *testing.T) {
 // changes nothing on the wire.
 func TestTLSStaysOnHTTP11WhenTheACSOffersH2(t *testing.T) {
 	ca := newCA(t, "ca")
-	certPEM, keyPEM := ca.issue(t, false, localhost)
+	certPEM, keyPEM := ca.Issue(t, false, localhost)
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestTLSStaysOnHTTP11WhenTheACSOffersH2(t *testing.T) {
 		t.Fatalf("stock client spoke %s, want HTTP/2.0 (the server must offer h2)", p)
 	}
 
-	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.pem})
+	c := newClient(t, Config{URL: srv.URL, CACertPEM: ca.PEM})
 	if status, _, err := c.Post(context.Background(), []byte("x"), Request); err != nil || status != 204 {
 		t.Fatalf("Post = %d, %v", status, err)
 	}
