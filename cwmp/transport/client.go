@@ -167,8 +167,8 @@ func New(cfg Config) (*Client, error) {
 		c.dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
 	c.tlsConf = tlsConf
-	// Redirects are followed by Post itself (net/http would turn a 301/302
-	// POST into a GET and count redirects per request, not per session).
+	// The session's cookies: kept from the ACS's answers, sent on its later
+	// POSTs, gone with the Client (D§2.4).
 	if c.jar, err = cookiejar.New(nil); err != nil {
 		return nil, fmt.Errorf("transport: cookie jar: %w", err)
 	}

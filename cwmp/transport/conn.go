@@ -124,6 +124,8 @@ func (c *Client) connect(ctx context.Context, u *url.URL) (*sessionConn, error) 
 		c.log.Debug().Msg("acs connection closed while idle; dialling again")
 	}
 	c.dropConn()
+	// Dialled directly: a router talks to its ACS itself, and proxy
+	// variables in the daemon's environment are not configuration.
 	addr := key[len(u.Scheme)+len("://"):]
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
 	defer cancel()
