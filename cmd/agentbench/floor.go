@@ -100,7 +100,7 @@ func floorRole(role, addr, dir string) (bool, error) {
 	case "server":
 		return true, floorServe(addr)
 	case "probe":
-		fc, err := floorProbe(addr, dir)
+		fc, err := floorProbe(addr, dir, floorSessions)
 		if err != nil {
 			return true, err
 		}
@@ -138,18 +138,19 @@ func cpuSelf() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func floorProbe(addr, dir string) (floorCosts, error) {
+// floorProbe measures n of each part and returns the CPU of one.
+func floorProbe(addr, dir string, n int) (floorCosts, error) {
 	runtime.GOMAXPROCS(1)
 	fc := floorCosts{Slack: "10 ms timer slack"}
 	if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, 29, uintptr(floorTimerSlack), 0); errno != 0 {
 		fc.Slack = "kernel's timer slack (" + errno.Error() + ")"
 	}
 	perOp := func(start time.Duration) float64 {
-		return float64(cpuSelf()-start) / 1e6 / floorSessions
+		return float64(cpuSelf()-start) / 1e6 / float64(n)
 	}
 	// Wake-ups alone, at the spacing used below.
 	t0 := cpuSelf()
-	for range floorSessions {
+	for range n {
 		time.Sleep(20 * time.Millisecond)
 	}
 	fc.Wake = perOp(t0)
@@ -195,7 +196,7 @@ func floorProbe(addr, dir string) (floorCosts, error) {
 		return nil
 	}
 	t0 = cpuSelf()
-	for range floorSessions {
+	for range n {
 		time.Sleep(20 * time.Millisecond)
 		if err := session(); err != nil {
 			return fc, fmt.Errorf("floor POST: %w", err)
@@ -217,7 +218,7 @@ func floorProbe(addr, dir string) (floorCosts, error) {
 	defer db.Close()
 	val := []byte(strings.Repeat("v", floorRecordBytes))
 	t0 = cpuSelf()
-	for i := range floorSessions {
+	for i := range n {
 		time.Sleep(20 * time.Millisecond)
 		txn := db.NewTransaction(true)
 		err := txn.Set(fmt.Appendf(nil, "k%08d", i), val)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -39,5 +41,35 @@ func TestProcReaders(t *testing.T) {
 	}
 	if m["binary"] == 0 || m["anon"] == 0 {
 		t.Errorf("smaps split %v: want the executable and anonymous memory", m)
+	}
+}
+
+// The floor probe runs its three parts against the floor server and
+// reports a cost for each.
+func TestFloorProbe(t *testing.T) {
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	go floorServe(addr)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fc, err := floorProbe(addr, t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.Wake < 0 || fc.HTTP <= 0 || fc.Slack == "" {
+		t.Fatalf("floor costs %+v", fc)
 	}
 }
