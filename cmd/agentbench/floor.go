@@ -70,6 +70,9 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	}
 	defer func() { syscall.Kill(-srv.Process.Pid, syscall.SIGKILL); srv.Wait() }()
 
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("floor server: %w", err)
+	}
 	logf("floor: %d sessions' unavoidable parts without CWMP", floorSessions)
 	probe := exec.Command(self, "--floor-role", "probe", "--floor-addr", addr, "--floor-dir", dir)
 	probe.Stderr = os.Stderr
@@ -81,6 +84,8 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	if err := json.Unmarshal(out, &fc); err != nil {
 		return nil, fmt.Errorf("floor probe output %q: %w", out, err)
 	}
+	// Both loops below slept once per item; the wake-up measured on its own
+	// is taken out of each, so an error in it counts about twice in total.
 	conn := fc.HTTP - fc.Wake
 	total := fc.Wake + conn + 2*fc.Commit
 	return []result{{
@@ -89,6 +94,21 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 			total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack),
 		"", ref,
 	}}, nil
+}
+
+// waitListening dials addr until it accepts, for at most d.
+func waitListening(addr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // floorRole runs the server or probe side when agentbench re-executes
@@ -142,8 +162,8 @@ func cpuSelf() time.Duration {
 func floorProbe(addr, dir string, n int) (floorCosts, error) {
 	runtime.GOMAXPROCS(1)
 	fc := floorCosts{Slack: "10 ms timer slack"}
-	if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, 29, uintptr(floorTimerSlack), 0); errno != 0 {
-		fc.Slack = "kernel's timer slack (" + errno.Error() + ")"
+	if err := setTimerSlack(floorTimerSlack); err != nil {
+		fc.Slack = "kernel's timer slack (" + err.Error() + ")"
 	}
 	perOp := func(start time.Duration) float64 {
 		return float64(cpuSelf()-start) / 1e6 / float64(n)

@@ -478,6 +478,10 @@ func startup(c config, dir string, logf func(string, ...any)) ([]result, error) 
 	}, nil
 }
 
+// armSizeLimit is the footprint goal for the stripped arm binary; the
+// Makefile's ARM_SIZE_LIMIT holds the same number.
+const armSizeLimit = 12_000_000
+
 // sizes reads the stripped static binaries `make cross` left in bin/cross.
 func sizes(c config) ([]result, error) {
 	var rs []result
@@ -489,9 +493,10 @@ func sizes(c config) ([]result, error) {
 		if err != nil {
 			return rs, fmt.Errorf("%w (run make cross)", err)
 		}
-		r := result{"stripped binary size, " + t.label, fmt.Sprintf("%.2f MB (%d bytes)", float64(st.Size())/(1<<20), st.Size()), "", ref}
+		r := result{"stripped binary size, " + t.label, fmt.Sprintf("%.2f MB (%d bytes)", float64(st.Size())/1e6, st.Size()), "", ref}
 		if strings.Contains(t.file, "armv7") {
-			r.goal, r.status = "≤ 12 MB", verdict(st.Size() <= 12<<20)
+			// Decimal megabytes, the stricter reading, as make size-check.
+			r.goal, r.status = "≤ 12 MB (12,000,000 bytes)", verdict(st.Size() <= armSizeLimit)
 		}
 		rs = append(rs, r)
 	}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -53,18 +53,11 @@ func TestFloorProbe(t *testing.T) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	go floorServe(addr)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
+	// The probe sets GOMAXPROCS for its own process; give it back.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	fc, err := floorProbe(addr, t.TempDir(), 3)
 	if err != nil {
 		t.Fatal(err)

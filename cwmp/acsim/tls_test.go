@@ -14,7 +14,7 @@ func TestTLSWithClientCertificates(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, b []byte) string { return testpki.Write(t, dir, name, b) }
 	sc, sk := ca.Issue(t, false, testpki.Localhost)
-	tlsCfg, err := TLSConfig(write("srv.pem", sc), write("srv.key", sk), write("ca.PEM", ca.PEM))
+	tlsCfg, err := TLSConfig(write("srv.pem", sc), write("srv.key", sk), write("ca.pem", ca.PEM))
 	if err != nil {
 		t.Fatal(err)
 	}
