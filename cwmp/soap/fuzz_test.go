@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzDecode: Decode never panics, every failure is a *DecodeError, and
-// whatever decodes re-encodes to an envelope that decodes to the same body.
+// whatever decodes re-encodes — identically through the streaming writers
+// and through etree — to an envelope that decodes to the same body.
 // Seeds live in testdata/fuzz/FuzzDecode (golden envelopes and hostile
 // inputs); plain `go test` runs them.
 func FuzzDecode(f *testing.F) {
@@ -28,6 +29,15 @@ func FuzzDecode(f *testing.F) {
 		var b bytes.Buffer
 		if err := Encode(&b, env); err != nil {
 			t.Fatalf("re-encode of a decoded envelope: %v", err)
+		}
+		// The streaming writers must agree with the etree path byte for byte.
+		v := env.Version
+		if v == 0 {
+			v = V1_2
+		}
+		var tree bytes.Buffer
+		if err := encodeTree(&tree, v, env); err != nil || !bytes.Equal(tree.Bytes(), b.Bytes()) {
+			t.Fatalf("streamed and etree encodings differ (etree error %v):\n--- etree\n%s\n--- streamed\n%s", err, tree.Bytes(), b.Bytes())
 		}
 		again, err := Decode(&b, 0)
 		if err != nil {
