@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -99,6 +98,7 @@ type Client struct {
 	tlsConf        *tls.Config
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
 	jar            *cookiejar.Jar // this session's cookies only (D§2.4)
+	haveCookies    bool           // the jar was given one: look it up before each POST
 	insecure       bool
 	haveClientCert bool
 
@@ -125,6 +125,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if u.User != nil {
 		return nil, newError(KindConfig, nil, "ACS URL must not carry credentials")
+	}
+	if !validHost(u.Host) {
+		return nil, newError(KindConfig, nil, "ACS URL host %q cannot be sent in a Host header: write an internationalised name in its xn-- form", u.Host)
 	}
 	u.Fragment, u.RawFragment = "", ""
 	if cfg.ConnectTimeout <= 0 {
@@ -164,7 +167,11 @@ func New(cfg Config) (*Client, error) {
 
 	c.dial = cfg.DialContext
 	if c.dial == nil {
-		c.dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+		// No TCP keep-alive: every exchange has its own deadline
+		// (ExchangeTimeout), which finds a silent peer long before probes
+		// would, and sessions do not outlive their exchanges; it saves
+		// four setsockopt calls per session.
+		c.dial = (&net.Dialer{KeepAlive: -1}).DialContext
 	}
 	c.tlsConf = tlsConf
 	// The session's cookies: kept from the ACS's answers, sent on its later
@@ -283,32 +290,20 @@ func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []by
 func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, []byte, *http.Response, error) {
 	ectx, cancel := context.WithTimeout(ctx, c.cfg.ExchangeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ectx, http.MethodPost, c.url.String(), bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil, newError(KindConfig, err, "cannot build request")
-	}
-	if kind == Empty {
-		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
-	} else {
-		// Set directly: Header.Set would canonicalise to "Soapaction", and
-		// some ACS implementations match the header name literally.
-		req.Header["SOAPAction"] = []string{""}
-		req.Header.Set("Content-Type", ContentType)
-	}
-	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	p := post{url: c.url, kind: kind, body: body}
 	switch {
 	case c.digest != nil:
-		h, err := c.digest.Authorize(http.MethodPost, req.URL.RequestURI())
+		h, err := c.digest.Authorize(http.MethodPost, c.url.RequestURI())
 		if err != nil {
 			return 0, nil, nil, newError(KindAuth, err, "cannot compute digest response")
 		}
-		req.Header.Set("Authorization", h)
+		p.auth = h
 	case c.basic:
-		req.Header.Set("Authorization", digest.BasicAuthorization(c.cfg.Username, c.cfg.Password))
+		p.auth = digest.BasicAuthorization(c.cfg.Username, c.cfg.Password)
 	}
 
 	start := time.Now()
-	resp, err := c.roundTrip(ectx, req)
+	resp, err := c.roundTrip(ectx, p)
 	if err != nil {
 		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 	}
@@ -397,7 +392,7 @@ func (c *Client) redirect(resp *http.Response) *Error {
 		}
 		return newError(KindRedirect, err, "ACS redirect to an invalid Location")
 	}
-	if loc.Scheme != "http" && loc.Scheme != "https" || loc.Hostname() == "" {
+	if loc.Scheme != "http" && loc.Scheme != "https" || loc.Hostname() == "" || !validHost(loc.Host) {
 		return newError(KindRedirect, nil, "ACS redirect to an unusable URL")
 	}
 	if c.url.Scheme == "https" && loc.Scheme != "https" {

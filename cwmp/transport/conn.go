@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -153,13 +155,22 @@ func (c *Client) connect(ctx context.Context, u *url.URL) (*sessionConn, error) 
 	return c.conn, nil
 }
 
-// roundTrip sends req on the session's connection and reads the response
+// post is one request of the session: always a POST of SOAP (or nothing)
+// to url.
+type post struct {
+	url  *url.URL
+	kind Message
+	auth string // the Authorization header, if any
+	body []byte
+}
+
+// roundTrip sends p on the session's connection and reads the response
 // headers. ctx's deadline bounds the whole exchange and its cancellation
 // interrupts it; the caller reads the body and closes it, which keeps the
 // connection only if the body was read to its end and neither side asked
 // to close.
-func (c *Client) roundTrip(ctx context.Context, req *http.Request) (*http.Response, error) {
-	resp, err := c.roundTripOn(ctx, req)
+func (c *Client) roundTrip(ctx context.Context, p post) (*http.Response, error) {
+	resp, err := c.roundTripOn(ctx, p)
 	if err != nil && ctx.Err() != nil {
 		// What the socket reports (a past deadline, "operation was
 		// canceled") hides why: say it was the context.
@@ -168,8 +179,8 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request) (*http.Respon
 	return resp, err
 }
 
-func (c *Client) roundTripOn(ctx context.Context, req *http.Request) (*http.Response, error) {
-	sc, err := c.connect(ctx, req.URL)
+func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error) {
+	sc, err := c.connect(ctx, p.url)
 	if err != nil {
 		return nil, err
 	}
@@ -183,17 +194,17 @@ func (c *Client) roundTripOn(ctx context.Context, req *http.Request) (*http.Resp
 		c.dropConn()
 		return nil, err
 	}
-	if c.jar != nil {
-		for _, ck := range c.jar.Cookies(req.URL) {
-			req.AddCookie(ck)
-		}
+	var cookies string
+	if c.haveCookies {
+		cookies = cookieHeader(c.jar.Cookies(p.url))
 	}
-	if err := req.Write(sc.bw); err != nil {
-		return fail(err)
-	}
+	writeRequest(sc.bw, p, c.cfg.UserAgent, cookies)
 	if err := sc.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	// ReadResponse takes the request for its method (a HEAD has no body)
+	// and for resp.Request, which resolves a relative Location.
+	req := &http.Request{Method: http.MethodPost, URL: p.url}
 	// Interim 1xx answers (100 Continue, 103 Early Hints) precede the real
 	// one; at most maxInterim of them, all within one header budget.
 	var resp *http.Response
@@ -213,15 +224,107 @@ func (c *Client) roundTripOn(ctx context.Context, req *http.Request) (*http.Resp
 		}
 	}
 	sc.budget.n = math.MaxInt64
-	if c.jar != nil {
+	if c.jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
 		if cks := resp.Cookies(); len(cks) > 0 {
-			c.jar.SetCookies(req.URL, cks)
+			c.jar.SetCookies(p.url, cks)
+			c.haveCookies = true
 		}
 	}
 	// A 101 hands the connection to another protocol: never reused.
-	keep := !resp.Close && !req.Close && resp.StatusCode >= 200
+	keep := !resp.Close && resp.StatusCode >= 200
 	resp.Body = &connBody{ReadCloser: resp.Body, c: c, sc: sc, stop: stop, keep: keep}
 	return resp, nil
+}
+
+// writeRequest frames p as net/http's Request.Write does for the same
+// request (same header order and spelling, newlines in values turned into
+// spaces), without building an http.Request, parsing its URL again and
+// sorting its headers for every POST: a periodic session makes three.
+// Errors stay in w and surface at Flush.
+func writeRequest(w *bufio.Writer, p post, userAgent, cookies string) {
+	w.WriteString("POST ")
+	w.WriteString(p.url.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(hostHeader(p.url.Host))
+	headerLine(w, "User-Agent", userAgent)
+	w.WriteString("\r\nContent-Length: ")
+	var n [20]byte
+	w.Write(strconv.AppendInt(n[:0], int64(len(p.body)), 10))
+	// The rest in Header.Write's order: sorted by name.
+	if p.auth != "" {
+		headerLine(w, "Authorization", p.auth)
+	}
+	if p.kind != Empty {
+		headerLine(w, "Content-Type", ContentType)
+	}
+	if cookies != "" {
+		headerLine(w, "Cookie", cookies)
+	}
+	if p.kind != Empty {
+		// Spelled as the specification spells it: Header.Set would
+		// canonicalise it to "Soapaction", and some ACS implementations
+		// match the name literally.
+		w.WriteString("\r\nSOAPAction: ")
+	}
+	w.WriteString("\r\n\r\n")
+	w.Write(p.body)
+}
+
+// headerLine writes "\r\nname: value", a newline in value becoming a space
+// as Header.Write does, so a value cannot start a header of its own.
+func headerLine(w *bufio.Writer, name, value string) {
+	w.WriteString("\r\n")
+	w.WriteString(name)
+	w.WriteString(": ")
+	if !strings.ContainsAny(value, "\r\n") {
+		w.WriteString(value)
+		return
+	}
+	for i := 0; i < len(value); i++ {
+		b := value[i]
+		if b == '\r' || b == '\n' {
+			b = ' '
+		}
+		w.WriteByte(b)
+	}
+}
+
+// cookieHeader is the Cookie header Request.AddCookie would build.
+func cookieHeader(cks []*http.Cookie) string {
+	// The jar's cookies carry only a name and a value (quoted or not), so
+	// String gives "name=value", sanitised and quoted as AddCookie does.
+	parts := make([]string, len(cks))
+	for i, ck := range cks {
+		parts[i] = ck.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// hostHeader is host without an IPv6 zone ("[fe80::1%eth0]:80" as url.URL
+// holds it), which only means something to this machine.
+func hostHeader(host string) string {
+	if !strings.HasPrefix(host, "[") {
+		return host
+	}
+	i := strings.LastIndex(host, "]")
+	if z := strings.IndexByte(host, '%'); z > 0 && z < i {
+		return host[:z] + host[i:]
+	}
+	return host
+}
+
+// validHost reports whether host can go in a Host header (once a zone is
+// removed): ASCII printable characters a host (or an IP literal with a
+// port) may hold. An internationalised name must be given in its xn-- form.
+func validHost(host string) bool {
+	host = hostHeader(host)
+	for i := 0; i < len(host); i++ {
+		b := host[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("\"<>\\^`{|}", b) >= 0 {
+			return false
+		}
+	}
+	return host != ""
 }
 
 // connBody gives the connection back when the body is closed: kept after a
