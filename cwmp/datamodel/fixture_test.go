@@ -15,16 +15,19 @@ import (
 
 // fixedHost is a host reading for tests that must not depend on the
 // machine; hostTest.go reads the real one.
-type fixedHost struct{ snap HostSnapshot }
+type fixedHost struct {
+	snap  HostSnapshot
+	reads int
+}
 
-func (h *fixedHost) Read() HostSnapshot { return h.snap }
+func (h *fixedHost) Read() HostSnapshot { h.reads++; return h.snap }
 
 func testHost() *fixedHost {
 	eth := HostInterface{Index: 2, Name: "eth0", Up: true, MAC: "02:00:00:00:00:01", Ethernet: true,
 		IPv4: []HostIPv4{{"192.0.2.10", "255.255.255.0"}}, IPv6: []string{"2001:db8::10"}}
 	eth.Stats.BytesSent = 1000
 	lo := HostInterface{Index: 1, Name: "lo", Up: true, IPv4: []HostIPv4{{"127.0.0.1", "255.0.0.0"}}}
-	return &fixedHost{HostSnapshot{UpTime: 100, MemTotal: 1024, MemFree: 512, CPUUsage: 7,
+	return &fixedHost{snap: HostSnapshot{UpTime: 100, MemTotal: 1024, MemFree: 512, CPUUsage: 7,
 		Now: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC), Interfaces: []HostInterface{lo, eth}}}
 }
 

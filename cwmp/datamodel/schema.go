@@ -94,6 +94,9 @@ type Schema struct {
 	// in schema order, for name walks.
 	childObjs   map[string][]*Object
 	childParams map[string][]*Param
+	// forcedFromHost: a parameter watched by default (forced notification)
+	// depends on the host's reading, so every value-change poll reads it.
+	forcedFromHost bool
 }
 
 func newSchema(objs []*Object, params []*Param) *Schema {
@@ -129,6 +132,11 @@ func newSchema(objs []*Object, params []*Param) *Schema {
 	for _, p := range params {
 		parent := parentObject(p.Path)
 		s.childParams[parent] = append(s.childParams[parent], p)
+	}
+	for _, p := range params {
+		if (p.Notify == NotifyForceEnabled || p.Notify == NotifyForceDefaultEnabled) && s.dependsOnHost(p.Path) {
+			s.forcedFromHost = true
+		}
 	}
 	return s
 }

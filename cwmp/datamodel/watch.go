@@ -2,6 +2,7 @@ package datamodel
 
 import (
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cwmpd/cwmpd/projections"
@@ -31,9 +32,16 @@ type Watcher struct {
 func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// Reading the host (/proc, every interface's counters, its addresses)
+	// is most of a poll's cost, and by default nothing watched comes from
+	// it: read it only when a watched parameter may.
 	var host HostSnapshot
 	if w.Model.Host != nil {
-		host = w.Model.Host.Read()
+		var need bool
+		w.Store.View(func(st *projections.State) { need = w.Model.watchesHost(st) })
+		if need {
+			host = w.Model.Host.Read()
+		}
 	}
 	current := map[string]string{}
 	notify := map[string]int{}
@@ -107,4 +115,41 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// watchesHost reports whether a parameter whose notification is on in st
+// may depend on the host's reading. It errs towards yes: a name it cannot
+// place in the schema counts as depending on the host.
+func (m *Model) watchesHost(st *projections.State) bool {
+	for name, a := range st.Params.Attributes {
+		if a.Notification > 0 && m.Schema.dependsOnHost(name) {
+			return true
+		}
+	}
+	return m.Schema.forcedFromHost
+}
+
+// dependsOnHost reports whether the parameter name (concrete or pattern)
+// is read from the host, counts a table (which may be one of the host's),
+// or lies in a table whose instances the host lists.
+func (s *Schema) dependsOnHost(name string) bool {
+	segs := strings.Split(name, ".")
+	for i, seg := range segs {
+		if seg != "" && strings.Trim(seg, "0123456789") == "" {
+			segs[i] = "{i}"
+		}
+	}
+	p, ok := s.Param(strings.Join(segs, "."))
+	if !ok || p.Source == SourceHost || p.Source == SourceDerived {
+		return true
+	}
+	for i, seg := range segs {
+		if seg != "{i}" {
+			continue
+		}
+		if o, ok := s.Object(strings.Join(segs[:i+1], ".") + "."); !ok || o.Source == SourceHost {
+			return true
+		}
+	}
+	return false
 }

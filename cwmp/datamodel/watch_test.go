@@ -74,3 +74,49 @@ func TestWatchStartsAtTheSPANotAtTheNextPoll(t *testing.T) {
 		t.Fatalf("change right after the SPA missed: %v %v", ch, active)
 	}
 }
+
+// The value-change poll runs every 30 s for the agent's life: it reads the
+// host (/proc, every interface's counters) only while a watched parameter
+// may come from it.
+func TestPollReadsTheHostOnlyWhenAWatchedParameterNeedsIt(t *testing.T) {
+	f := newFix(t)
+	f.w.Poll()
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 2}}})
+	before := f.host.reads
+	f.w.Poll()
+	if f.host.reads != before {
+		t.Fatalf("host read %d times by a poll watching only journal parameters", f.host.reads-before)
+	}
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.DeviceInfo.MemoryStatus.Free", NotificationChange: true, Notification: 1}}})
+	f.w.Poll()
+	f.host.snap.MemFree = 100
+	before = f.host.reads
+	ch, _ := f.w.Poll()
+	if f.host.reads != before+1 || len(ch) != 1 || ch[0].Name != "Device.DeviceInfo.MemoryStatus.Free" {
+		t.Fatalf("watching a host parameter: %d host reads, changes %v", f.host.reads-before, ch)
+	}
+}
+
+func TestDependsOnHost(t *testing.T) {
+	s := DefaultSchema()
+	for name, want := range map[string]bool{
+		"Device.Time.NTPServer1":                        false,
+		"Device.DeviceInfo.SoftwareVersion":             false,
+		"Device.ManagementServer.ConnectionRequestURL":  false,
+		"Device.DeviceInfo.UpTime":                      true,  // read from the host
+		"Device.Ethernet.Interface.2.Stats.BytesSent":   true,  // in a host table
+		"Device.IP.Interface.3.IPv4Address.1.IPAddress": true,  // nested host tables
+		"Device.IP.InterfaceNumberOfEntries":            true,  // counts a host table
+		"Device.Users.User.4.Username":                  false, // a journal table
+		"Device.No.Such.Parameter":                      true,  // unknown: read to be safe
+	} {
+		if got := s.dependsOnHost(name); got != want {
+			t.Errorf("dependsOnHost(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if s.forcedFromHost {
+		t.Error("the default schema watches a host parameter by default; every poll would read the host")
+	}
+}
