@@ -275,10 +275,11 @@ func cpuTicks(pid int) (uint64, error) {
 }
 
 // cost is what a process has spent so far: CPU ticks (utime+stime), exact
-// on-CPU nanoseconds and /proc/PID/io counters.
+// on-CPU nanoseconds, its threads' voluntary context switches (wake-ups)
+// and /proc/PID/io counters.
 type cost struct {
-	ticks, nanos uint64
-	io           map[string]uint64
+	ticks, nanos, wakeups uint64
+	io                    map[string]uint64
 }
 
 func sampleCost(pid int) (cost, error) {
@@ -288,6 +289,9 @@ func sampleCost(pid int) (cost, error) {
 		return c, err
 	}
 	if c.nanos, err = cpuNanos(pid); err != nil {
+		return c, err
+	}
+	if c.wakeups, err = voluntarySwitches(pid); err != nil {
 		return c, err
 	}
 	c.io, err = procKV(pid, "io")
@@ -318,6 +322,24 @@ func cpuNanos(pid int) (uint64, error) {
 			return 0, fmt.Errorf("schedstat: %w", err)
 		}
 		sum += n
+	}
+	return sum, nil
+}
+
+// voluntarySwitches sums voluntary_ctxt_switches over pid's threads: how
+// often they went to sleep, hence woke up again.
+func voluntarySwitches(pid int) (uint64, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, t := range tasks {
+		st, err := procKV(pid, "task/"+t.Name()+"/status")
+		if err != nil {
+			continue // the thread exited
+		}
+		sum += st["voluntary_ctxt_switches"]
 	}
 	return sum, nil
 }

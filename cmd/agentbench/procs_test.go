@@ -42,6 +42,16 @@ func TestProcReaders(t *testing.T) {
 	if m["binary"] == 0 || m["anon"] == 0 {
 		t.Errorf("smaps split %v: want the executable and anonymous memory", m)
 	}
+	w0, err := voluntarySwitches(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		time.Sleep(5 * time.Millisecond) // each sleep parks a thread, and waking it is a switch
+	}
+	if w1, err := voluntarySwitches(pid); err != nil || w1 <= w0 {
+		t.Errorf("voluntary switches did not grow over five sleeps: %d → %d (%v)", w0, w1, err)
+	}
 }
 
 // The floor probe runs its three parts against the floor server and
