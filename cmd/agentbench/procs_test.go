@@ -54,8 +54,8 @@ func TestProcReaders(t *testing.T) {
 	}
 }
 
-// The floor probe runs its three parts against the floor server and
-// reports a cost for each.
+// The floor probe runs its three parts, then a whole spaced session,
+// against the floor server and reports a cost for each.
 func TestFloorProbe(t *testing.T) {
 	port, err := freePort()
 	if err != nil {
@@ -68,11 +68,11 @@ func TestFloorProbe(t *testing.T) {
 	}
 	// The probe sets GOMAXPROCS for its own process; give it back.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	fc, err := floorProbe(addr, t.TempDir(), 3)
+	fc, err := floorProbe(addr, t.TempDir(), 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fc.Wake < 0 || fc.HTTP <= 0 || fc.Slack == "" {
+	if fc.Wake < 0 || fc.HTTP <= 0 || fc.Spaced <= 0 || fc.Slack == "" {
 		t.Fatalf("floor costs %+v", fc)
 	}
 }
