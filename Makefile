@@ -73,7 +73,7 @@ size-check:
 # bench-agent: the agent's footprint measured on the real binaries (CPU and
 # bytes written per periodic session, idle and peak memory, start to first
 # Inform over a 100,000-record journal, stripped sizes): cmd/agentbench,
-# results in docs/benchmarks.md. About 5 minutes.
+# results in docs/benchmarks.md. About 10 minutes.
 bench-agent: build cross
 	@$(BIN)/agentbench --bin $(BIN)
 

@@ -132,27 +132,28 @@ func run(c config, stdout, stderr io.Writer) int {
 		put(key, rs)
 	}
 
-	// The periodic run takes the longest (N seconds); the idle and GPV agents
-	// run beside it (they measure memory, which the other process does not
-	// change). The start-up timing runs alone afterwards.
-	var wg sync.WaitGroup
+	// The periodic run measures CPU, so it runs alone rather than beside
+	// the GPV scenario (journaling thousands of rows, then a
+	// 10,000-parameter answer) on two cores. On 2026-12-07 the difference
+	// was within run-to-run noise (1.65 ms beside it, 1.70 ms alone), but a
+	// goal judged to 0.1 ms should not depend on it. The idle and GPV
+	// agents then run side by side (they measure memory, which the other
+	// process does not change; the idle agent's CPU is a reference). The
+	// floor and start-up timings run alone.
 	if c.want("cpu") {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scenario("cpu", func(d string) ([]result, error) { return periodic(c, d, logf) })
-		}()
+		scenario("cpu", func(d string) ([]result, error) { return periodic(c, d, logf) })
 	}
+	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if c.want("idle") {
 			scenario("idle", func(d string) ([]result, error) { return idle(c, d, logf) })
 		}
-		if c.want("gpv") {
-			scenario("gpv", func(d string) ([]result, error) { return gpv(c, d, logf) })
-		}
 	}()
+	if c.want("gpv") {
+		scenario("gpv", func(d string) ([]result, error) { return gpv(c, d, logf) })
+	}
 	wg.Wait()
 	if c.want("floor") {
 		scenario("floor", func(d string) ([]result, error) { return floor(c, d, logf) })
