@@ -199,13 +199,58 @@ func mustClose(t *testing.T, j *Journal) {
 	}
 }
 
-// BenchmarkFreeSpaceCheck is the cost the reserve adds to each group commit
-// (one statfs of the journal directory).
+// BenchmarkFreeSpaceCheck is the cost the reserve adds to each group commit:
+// one fstatfs of the journal directory kept open, against a statfs by path.
 func BenchmarkFreeSpaceCheck(b *testing.B) {
-	dir := b.TempDir()
-	for i := 0; i < b.N; i++ {
-		if _, err := statfsFree(dir); err != nil {
+	dir := filepath.Join(b.TempDir(), "state", "journal")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("by-path", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := statfsFree(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open-directory", func(b *testing.B) {
+		read, closeDir, err := openFreeSpace(dir)
+		if err != nil {
 			b.Fatal(err)
 		}
+		defer closeDir()
+		for b.Loop() {
+			if _, err := read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The reserve is checked through the journal directory kept open (no path
+// walk per commit): the same reading as statfs by path, and gone with close.
+func TestFreeSpaceThroughTheOpenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	read, closeDir, err := openFreeSpace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFD, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath, err := statfsFree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := int64(byFD) - int64(byPath)
+	if byFD == 0 || diff > 1<<20 || diff < -(1<<20) {
+		t.Errorf("free space through the directory %d, by path %d", byFD, byPath)
+	}
+	if err := closeDir(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(); err == nil {
+		t.Error("reading after close succeeded: the directory stayed open")
 	}
 }

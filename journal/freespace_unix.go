@@ -4,6 +4,7 @@ package journal
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 )
 
@@ -15,4 +16,31 @@ func statfsFree(dir string) (uint64, error) {
 		return 0, fmt.Errorf("journal: statfs %s: %w", dir, err)
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil
+}
+
+// openFreeSpace returns a reading of dir's free space through a descriptor
+// of the directory kept open until close is called: statfs by path walks
+// the path on every commit, most of its cost (docs/benchmarks.md).
+func openFreeSpace(dir string) (read func() (uint64, error), close func() error, err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: open %s for its free space: %w", dir, err)
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("journal: open %s for its free space: %w", dir, err)
+	}
+	read = func() (uint64, error) {
+		var st syscall.Statfs_t
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = syscall.Fstatfs(int(fd), &st) }); err != nil {
+			return 0, fmt.Errorf("journal: fstatfs %s: %w", dir, err)
+		}
+		if serr != nil {
+			return 0, fmt.Errorf("journal: fstatfs %s: %w", dir, serr)
+		}
+		return uint64(st.Bavail) * uint64(st.Bsize), nil
+	}
+	return read, f.Close, nil
 }

@@ -79,6 +79,11 @@ type Journal struct {
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.
 	beforeCommit func() error
+	// dirFree reads the free space through the directory kept open
+	// (dirFreeClose closes it); nil when no reserve is set or it could not
+	// be opened (then statfs by path).
+	dirFree      func() (uint64, error)
+	dirFreeClose func() error
 	closeOnce    sync.Once
 	closeErr     error
 }
@@ -173,6 +178,12 @@ func Open(opts Options) (*Journal, error) {
 		close(j.committerDone)
 		close(j.maintDone)
 	} else {
+		if opts.MinFreeBytes > 0 && opts.FreeSpace == nil {
+			var err error
+			if j.dirFree, j.dirFreeClose, err = openFreeSpace(opts.Dir); err != nil {
+				j.log.Warn().Err(err).Msg("journal: free space read by path instead")
+			}
+		}
 		go j.commitLoop()
 		go j.maintLoop()
 		j.maybeTriggerRetention()
@@ -398,6 +409,9 @@ func (j *Journal) Close() error {
 			j.closeErr = fmt.Errorf("journal: close: %w", err)
 		}
 		j.life.Unlock()
+		if j.dirFreeClose != nil {
+			j.dirFreeClose()
+		}
 		j.removeCopy()
 	})
 	return j.closeErr
