@@ -79,6 +79,13 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 				return err
 			}
 			d.problem.Store("")
+			// The session's own appends signalled wake, and the loop
+			// decides again right now on the state they left: that
+			// signal is spent. An append from here on signals anew.
+			select {
+			case <-wake:
+			default:
+			}
 			continue
 		}
 		if dec.Transfer != 0 && !d.xfer.running() && d.xfer.mayStart(dec.Transfer, now) {
