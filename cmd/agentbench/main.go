@@ -270,15 +270,7 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	logf("idle: BOOTSTRAP session done; reading VmRSS %s after start", c.idle)
 	// CPU while idle: from 5 s after the session to the memory reading.
 	time.Sleep(5 * time.Second)
-	ct0, err := cpuTicks(g.pid)
-	if err != nil {
-		return nil, err
-	}
-	ns0, err := cpuNanos(g.pid)
-	if err != nil {
-		return nil, err
-	}
-	sw0, err := voluntarySwitches(g.pid)
+	c0, err := sampleCost(g.pid)
 	if err != nil {
 		return nil, err
 	}
@@ -288,15 +280,7 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct1, err := cpuTicks(g.pid)
-	if err != nil {
-		return nil, err
-	}
-	ns1, err := cpuNanos(g.pid)
-	if err != nil {
-		return nil, err
-	}
-	sw1, err := voluntarySwitches(g.pid)
+	c1, err := sampleCost(g.pid)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +298,7 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 		// Ticks of 10 ms say nothing at this scale: schedstat and the
 		// threads' voluntary context switches (each one a wake-up) do.
 		{"CPU while idle (no session, empty queue)", fmt.Sprintf("%.3f ms per second on CPU (schedstat), %.2f thread wake-ups per second (%d ticks over %.0f s)",
-			float64(ns1-ns0)/1e6/idleSecs, float64(sw1-sw0)/idleSecs, ct1-ct0, idleSecs), "", ref}}, nil
+			float64(c1.nanos-c0.nanos)/1e6/idleSecs, float64(c1.wakeups-c0.wakeups)/idleSecs, c1.ticks-c0.ticks, idleSecs), "", ref}}, nil
 }
 
 // gpv: peak resident memory while serving GetParameterValues "Device." over

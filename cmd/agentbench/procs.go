@@ -300,18 +300,12 @@ func sampleCost(pid int) (cost, error) {
 
 // cpuNanos is the on-CPU time of pid's threads in nanoseconds: the first
 // field of /proc/PID/task/TID/schedstat, summed. Exact where utime+stime
-// counts 10 ms ticks; a thread that exits between two readings drops out
-// (Go keeps its threads).
+// counts 10 ms ticks.
 func cpuNanos(pid int) (uint64, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return 0, err
-	}
-	var sum uint64
-	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+	return sumThreads(pid, func(task string) (uint64, error) {
+		b, err := os.ReadFile(task + "/schedstat")
 		if err != nil {
-			continue // the thread exited
+			return 0, err
 		}
 		f := strings.Fields(string(b))
 		if len(f) < 1 {
@@ -321,25 +315,46 @@ func cpuNanos(pid int) (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("schedstat: %w", err)
 		}
-		sum += n
-	}
-	return sum, nil
+		return n, nil
+	})
 }
 
 // voluntarySwitches sums voluntary_ctxt_switches over pid's threads: how
 // often they went to sleep, hence woke up again.
 func voluntarySwitches(pid int) (uint64, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return sumThreads(pid, func(task string) (uint64, error) {
+		b, err := os.ReadFile(task + "/status")
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				return strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			}
+		}
+		return 0, errors.New("status: no voluntary_ctxt_switches")
+	})
+}
+
+// sumThreads adds read over the /proc/PID/task/TID directories of pid's
+// threads. A thread that exits between the listing and its read drops out
+// (Go keeps its threads, so this is rare).
+func sumThreads(pid int, read func(task string) (uint64, error)) (uint64, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, err
 	}
 	var sum uint64
 	for _, t := range tasks {
-		st, err := procKV(pid, "task/"+t.Name()+"/status")
-		if err != nil {
+		n, err := read(dir + "/" + t.Name())
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
 			continue // the thread exited
 		}
-		sum += st["voluntary_ctxt_switches"]
+		if err != nil {
+			return 0, err
+		}
+		sum += n
 	}
 	return sum, nil
 }
