@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -58,7 +59,10 @@ type floorCosts struct {
 	// Spaced is one whole floor session (wake-up, commit, connection,
 	// commit) run once per floorSpacing: nothing subtracted.
 	Spaced float64 `json:"spaced_ms"`
-	Slack  string  `json:"slack"`
+	// SpacedWakeups is the probe's thread wake-ups (voluntary context
+	// switches) per spaced session, comparable with the CPU row's.
+	SpacedWakeups float64 `json:"spaced_wakeups"`
+	Slack         string  `json:"slack"`
 }
 
 func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
@@ -99,8 +103,8 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	total := fc.Wake + conn + 2*fc.Commit
 	return []result{{
 		"floor: the same session's unavoidable parts, no CWMP (timer wake-up + TCP connect, 3 POSTs, close + 2 durable Badger commits)",
-		fmt.Sprintf("%.2f ms one %s apart, as the agent's sessions (%d of them); parts 20 ms apart: %.2f ms (wake-up %.2f, connection %.2f, commit %.2f each; %d of each); GOMAXPROCS 1, %s",
-			fc.Spaced, floorSpacing, floorSpaced, total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack),
+		fmt.Sprintf("%.2f ms one %s apart, as the agent's sessions (%d of them, %.1f thread wake-ups each); parts 20 ms apart: %.2f ms (wake-up %.2f, connection %.2f, commit %.2f each; %d of each); GOMAXPROCS 1, %s",
+			fc.Spaced, floorSpacing, floorSpaced, fc.SpacedWakeups, total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack),
 		"", ref,
 	}}, nil
 }
@@ -271,6 +275,7 @@ func floorProbe(addr, dir string, n, spaced int) (floorCosts, error) {
 		}
 		return err
 	}
+	w0, werr := voluntarySwitches(os.Getpid())
 	t0 = cpuSelf()
 	next := time.Now()
 	for i := range spaced {
@@ -288,6 +293,11 @@ func floorProbe(addr, dir string, n, spaced int) (floorCosts, error) {
 	}
 	if spaced > 0 {
 		fc.Spaced = float64(cpuSelf()-t0) / 1e6 / float64(spaced)
+		w1, err := voluntarySwitches(os.Getpid())
+		if err := errors.Join(werr, err); err != nil {
+			return fc, fmt.Errorf("floor wake-ups: %w", err)
+		}
+		fc.SpacedWakeups = float64(w1-w0) / float64(spaced)
 	}
 	return fc, nil
 }

@@ -72,7 +72,7 @@ func TestFloorProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fc.Wake < 0 || fc.HTTP <= 0 || fc.Spaced <= 0 || fc.Slack == "" {
+	if fc.Wake < 0 || fc.HTTP <= 0 || fc.Spaced <= 0 || fc.SpacedWakeups < 1 || fc.Slack == "" {
 		t.Fatalf("floor costs %+v", fc)
 	}
 }
