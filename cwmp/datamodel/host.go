@@ -59,6 +59,12 @@ type LinuxHost struct {
 	lastIdle, lastAll uint64
 }
 
+// CPUSampler is a Host whose CPU usage is the busy share since its
+// previous reading: SampleCPU restarts that window without a full reading.
+type CPUSampler interface {
+	SampleCPU()
+}
+
 // Read takes one reading; unreadable parts are left zero (a router without
 // /sys/class/net statistics still answers).
 func (h *LinuxHost) Read() HostSnapshot {
@@ -110,19 +116,49 @@ func meminfo(b []byte, key string) uint32 {
 	return 0
 }
 
-// cpu returns the busy percentage since the previous call (0 the first
-// time: one reading says nothing about load).
+// cpu returns the busy percentage since the previous reading or sample
+// (0 the first time: one reading says nothing about load).
 func (h *LinuxHost) cpu() uint32 {
+	all, idle, ok := h.readCPU()
+	if !ok {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	first, wrapped := h.lastAll == 0, all < h.lastAll || idle < h.lastIdle
+	dAll, dIdle := all-h.lastAll, idle-h.lastIdle
+	h.lastAll, h.lastIdle = all, idle
+	if first || wrapped || dAll == 0 || dIdle > dAll {
+		return 0
+	}
+	return uint32((dAll - dIdle) * 100 / dAll)
+}
+
+// SampleCPU moves the start of the CPU usage window to now, reading only
+// the first line of /proc/stat. The value poll calls it on each tick where
+// it does not read the host, so CPUUsage covers at most one poll interval
+// (not everything since the last session's reading).
+func (h *LinuxHost) SampleCPU() {
+	all, idle, ok := h.readCPU()
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	h.lastAll, h.lastIdle = all, idle
+	h.mu.Unlock()
+}
+
+// readCPU returns the machine's total and idle (with iowait) jiffies.
+func (h *LinuxHost) readCPU() (all, idle uint64, ok bool) {
 	b, err := os.ReadFile(h.path("proc/stat"))
 	if err != nil {
-		return 0
+		return 0, 0, false
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 5 || f[0] != "cpu" {
-		return 0
+		return 0, 0, false
 	}
-	var all, idle uint64
 	for i, x := range f[1:] {
 		v, _ := strconv.ParseUint(x, 10, 64)
 		all += v
@@ -130,15 +166,7 @@ func (h *LinuxHost) cpu() uint32 {
 			idle += v
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	dAll, dIdle := all-h.lastAll, idle-h.lastIdle
-	first := h.lastAll == 0
-	h.lastAll, h.lastIdle = all, idle
-	if first || dAll == 0 || all < h.lastAll {
-		return 0
-	}
-	return uint32((dAll - dIdle) * 100 / dAll)
+	return all, idle, true
 }
 
 func (h *LinuxHost) interfaces() []HostInterface {

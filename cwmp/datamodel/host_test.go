@@ -1,6 +1,7 @@
 package datamodel
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,5 +42,28 @@ func TestLinuxHostParsesProcFiles(t *testing.T) {
 	write("stat", "cpu  150 0 150 900 0 0 0 0 0 0\n") // +100 busy, +100 idle
 	if s = h.Read(); s.CPUUsage != 50 {
 		t.Fatalf("cpu %d", s.CPUUsage)
+	}
+}
+
+// CPUUsage is the busy share over at most one poll interval even when the
+// poll does not read the host: each poll restarts the window.
+func TestPollKeepsTheCPUUsageWindowShort(t *testing.T) {
+	f := newFix(t)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "proc"), 0o755)
+	stat := func(s string) { os.WriteFile(filepath.Join(root, "proc", "stat"), []byte(s), 0o644) }
+	h := &LinuxHost{Root: root, Interfaces: func() ([]net.Interface, error) { return nil, nil }}
+	f.model.Host = h
+	stat("cpu  100 0 100 800 0 0 0 0 0 0\n")
+	f.w.Poll()
+	stat("cpu  1100 0 100 800 0 0 0 0 0 0\n") // a busy stretch, before the last poll
+	f.w.Poll()
+	stat("cpu  1130 0 100 870 0 0 0 0 0 0\n") // +30 busy, +70 idle since it
+	if got := h.Read().CPUUsage; got != 30 {
+		t.Fatalf("CPUUsage %d%%, want 30%% (the share since the last poll)", got)
+	}
+	stat("cpu  1130 0 100 970 0 0 0 0 0 0\n")
+	if got := h.Read().CPUUsage; got != 0 {
+		t.Fatalf("CPUUsage %d%% over an idle stretch", got)
 	}
 }

@@ -57,7 +57,7 @@ func DefaultSchema() *Schema {
 		uint32p("Device.DeviceInfo.UpTime").notify(NotifyCanDeny).src(SourceHost).doc("seconds since the host booted"),
 		uint32p("Device.DeviceInfo.MemoryStatus.Total").src(SourceHost).doc("KiB"),
 		uint32p("Device.DeviceInfo.MemoryStatus.Free").notify(NotifyCanDeny).src(SourceHost).doc("KiB"),
-		uint32p("Device.DeviceInfo.ProcessStatus.CPUUsage").rng(0, 100).notify(NotifyCanDeny).src(SourceHost).doc("percent, over the last sampling interval"),
+		uint32p("Device.DeviceInfo.ProcessStatus.CPUUsage").rng(0, 100).notify(NotifyCanDeny).src(SourceHost).doc("percent busy since the previous host reading or value poll (at most one poll interval)"),
 
 		boolp(ms + "EnableCWMP").w().setting("enabled").def("true"),
 		str(ms+"URL", 256).w().setting("acs-url"),

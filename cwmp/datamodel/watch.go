@@ -41,6 +41,8 @@ func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
 		w.Store.View(func(st *projections.State) { need = w.Model.watchesHost(st) })
 		if need {
 			host = w.Model.Host.Read()
+		} else if cs, ok := w.Model.Host.(CPUSampler); ok {
+			cs.SampleCPU()
 		}
 	}
 	current := map[string]string{}
