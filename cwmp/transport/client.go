@@ -129,6 +129,9 @@ func New(cfg Config) (*Client, error) {
 	if !validHost(u.Host) {
 		return nil, newError(KindConfig, nil, "ACS URL host %q cannot be sent in a Host header: write an internationalised name in its xn-- form", u.Host)
 	}
+	if !validRequestURI(u) {
+		return nil, newError(KindConfig, nil, "ACS URL path or query holds a space, a control character or a non-ASCII byte: percent-encode it")
+	}
 	u.Fragment, u.RawFragment = "", ""
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
@@ -392,7 +395,7 @@ func (c *Client) redirect(resp *http.Response) *Error {
 		}
 		return newError(KindRedirect, err, "ACS redirect to an invalid Location")
 	}
-	if loc.Scheme != "http" && loc.Scheme != "https" || loc.Hostname() == "" || !validHost(loc.Host) {
+	if loc.Scheme != "http" && loc.Scheme != "https" || loc.Hostname() == "" || !validHost(loc.Host) || !validRequestURI(loc) {
 		return newError(KindRedirect, nil, "ACS redirect to an unusable URL")
 	}
 	if c.url.Scheme == "https" && loc.Scheme != "https" {

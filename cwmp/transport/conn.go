@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -271,22 +272,24 @@ func writeRequest(w *bufio.Writer, p post, userAgent, cookies string) {
 }
 
 // headerLine writes "\r\nname: value", a newline in value becoming a space
-// as Header.Write does, so a value cannot start a header of its own.
+// and the ends trimmed as Header.Write does, so a value cannot start a
+// header of its own.
 func headerLine(w *bufio.Writer, name, value string) {
 	w.WriteString("\r\n")
 	w.WriteString(name)
 	w.WriteString(": ")
-	if !strings.ContainsAny(value, "\r\n") {
+	if !strings.ContainsAny(value, "\r\n") && strings.Trim(value, " \t") == value {
 		w.WriteString(value)
 		return
 	}
-	for i := 0; i < len(value); i++ {
-		b := value[i]
-		if b == '\r' || b == '\n' {
-			b = ' '
+	// As Header.Write: newlines become spaces, then the ends are trimmed.
+	b := []byte(value)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
 		}
-		w.WriteByte(b)
 	}
+	w.Write(bytes.Trim(b, " \t"))
 }
 
 // cookieHeader is the Cookie header Request.AddCookie would build.
@@ -303,6 +306,11 @@ func cookieHeader(cks []*http.Cookie) string {
 // hostHeader is host without an IPv6 zone ("[fe80::1%eth0]:80" as url.URL
 // holds it), which only means something to this machine.
 func hostHeader(host string) string {
+	// An empty port ("acs:") is dropped, as net/http does: some servers
+	// split host and port strictly.
+	if strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
+		host = strings.TrimSuffix(host, ":")
+	}
 	if !strings.HasPrefix(host, "[") {
 		return host
 	}
@@ -311,6 +319,19 @@ func hostHeader(host string) string {
 		return host[:z] + host[i:]
 	}
 	return host
+}
+
+// validRequestURI reports whether u's path and query can go in a request
+// line: url.Parse keeps a raw space or a non-ASCII byte in the query, which
+// would split the line or be refused by a strict server.
+func validRequestURI(u *url.URL) bool {
+	uri := u.RequestURI()
+	for i := 0; i < len(uri); i++ {
+		if uri[i] <= ' ' || uri[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // validHost reports whether host can go in a Host header (once a zone is

@@ -28,6 +28,10 @@ func TestWriteRequestMatchesRequestWrite(t *testing.T) {
 		{name: "ipv6", url: "http://[2001:db8::1]:7547/acs", ua: "cwmpd", kind: Request, body: "b"},
 		{name: "ipv6 zone", url: "http://[fe80::1%25eth0]:7547/acs", ua: "cwmpd", kind: Request, body: "b"},
 		{name: "newline in user agent", url: "http://acs/", ua: "evil\r\nX-Injected: 1", kind: Request, body: "b"},
+		{name: "trailing newline and spaces", url: "http://acs/", ua: " \tcwmpd/1 \r\n", kind: Request, body: "b",
+			auth: "Basic dTpw\n"},
+		{name: "empty port", url: "http://acs:/cwmp", ua: "cwmpd", kind: Request, body: "b"},
+		{name: "ipv6 empty port", url: "http://[::1]:/cwmp", ua: "cwmpd", kind: Request, body: "b"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +86,8 @@ func TestCookieHeaderMatchesAddCookie(t *testing.T) {
 }
 
 func TestNewRefusesAHostThatCannotBeSent(t *testing.T) {
-	for _, raw := range []string{"http://bücher.example/cwmp", "http://acs%09x/"} {
+	for _, raw := range []string{"http://bücher.example/cwmp", `http://a"b/`, "http://a<b>/",
+		"http://acs/cwmp?a b", "http://acs/cwmp?a=ü"} {
 		_, err := New(Config{URL: raw})
 		var te *Error
 		if err == nil || !errorsAs(err, &te) || te.Kind != KindConfig {
@@ -95,11 +100,13 @@ func TestNewRefusesAHostThatCannotBeSent(t *testing.T) {
 }
 
 func TestRedirectToAHostThatCannotBeSentRefused(t *testing.T) {
-	srv := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Location", "http://bücher.example/cwmp")
-		w.WriteHeader(http.StatusFound)
-	}), nil)
-	c := newClient(t, Config{URL: srv.URL})
-	_, _, err := c.Post(context.Background(), []byte("x"), Request)
-	wantError(t, err, KindRedirect, "ACS redirect to an unusable URL")
+	for _, loc := range []string{"http://bücher.example/cwmp", "/cwmp?a b"} {
+		srv := newACS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+		}), nil)
+		c := newClient(t, Config{URL: srv.URL})
+		_, _, err := c.Post(context.Background(), []byte("x"), Request)
+		wantError(t, err, KindRedirect, "ACS redirect to an unusable URL")
+	}
 }
