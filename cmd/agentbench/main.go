@@ -226,6 +226,12 @@ func periodic(c config, dir string, logf func(string, ...any)) ([]result, error)
 		return nil, err
 	}
 	n := c1.Sessions - c0.Sessions
+	if n <= 0 {
+		return nil, fmt.Errorf("the ACS completed no session during the measurement (%s)", a.log.Name())
+	}
+	if err := s1.check(s0); err != nil {
+		return nil, err
+	}
 	if c1.Errors > 0 {
 		return nil, fmt.Errorf("the ACS recorded %d protocol errors (%s)", c1.Errors, a.log.Name())
 	}
@@ -290,6 +296,12 @@ func idle(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	}
 	idleSecs := time.Since(it0).Seconds()
 	if err := g.stop(); err != nil {
+		return nil, err
+	}
+	if idleSecs < 10 {
+		return nil, fmt.Errorf("--idle %s leaves %.1f s between the first session's end + 5 s and the reading: too short to measure idle CPU", c.idle, idleSecs)
+	}
+	if err := c1.check(c0); err != nil {
 		return nil, err
 	}
 	return []result{{fmt.Sprintf("idle resident memory %s after start, empty queue (VmRSS)", c.idle),

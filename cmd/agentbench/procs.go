@@ -280,11 +280,33 @@ func cpuTicks(pid int) (uint64, error) {
 type cost struct {
 	ticks, nanos, wakeups uint64
 	io                    map[string]uint64
+	threads               map[string]bool // the TIDs at the start of the sample
+}
+
+// check refuses a difference c - c0 that would be wrong: a thread that
+// exited in between takes its counts out of c, so the difference would be
+// too small (or wrap around).
+func (c cost) check(c0 cost) error {
+	for tid := range c0.threads {
+		if !c.threads[tid] {
+			return fmt.Errorf("thread %s exited during the measurement: its CPU and wake-ups would drop out of the difference", tid)
+		}
+	}
+	if c.ticks < c0.ticks || c.nanos < c0.nanos || c.wakeups < c0.wakeups {
+		return errors.New("a counter went backwards during the measurement")
+	}
+	return nil
 }
 
 func sampleCost(pid int) (cost, error) {
-	var c cost
-	var err error
+	c := cost{threads: map[string]bool{}}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return c, err
+	}
+	for _, t := range tasks {
+		c.threads[t.Name()] = true
+	}
 	if c.ticks, err = cpuTicks(pid); err != nil {
 		return c, err
 	}

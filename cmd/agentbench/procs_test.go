@@ -76,3 +76,20 @@ func TestFloorProbe(t *testing.T) {
 		t.Fatalf("floor costs %+v", fc)
 	}
 }
+
+func TestCostCheckRefusesAThreadThatExited(t *testing.T) {
+	c0 := cost{nanos: 10, threads: map[string]bool{"1": true, "2": true}}
+	if err := (cost{nanos: 20, threads: map[string]bool{"1": true, "2": true, "3": true}}).check(c0); err != nil {
+		t.Fatalf("a new thread refused: %v", err)
+	}
+	if err := (cost{nanos: 20, threads: map[string]bool{"1": true}}).check(c0); err == nil {
+		t.Fatal("thread 2 exited, yet the difference was accepted")
+	}
+	if err := (cost{nanos: 5, threads: c0.threads}).check(c0); err == nil {
+		t.Fatal("a counter went backwards, yet the difference was accepted")
+	}
+	self, err := sampleCost(os.Getpid())
+	if err != nil || len(self.threads) == 0 {
+		t.Fatalf("sampleCost(self) = %+v, %v", self, err)
+	}
+}
