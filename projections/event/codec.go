@@ -13,6 +13,9 @@ func Encode(e Event) (uint16, []byte, error) {
 	if !e.Type().Known() {
 		return 0, nil, fmt.Errorf("event: encode: unknown type %v", e.Type())
 	}
+	if b, ok := fastEncode(e); ok {
+		return uint16(e.Type()), b, nil
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return 0, nil, fmt.Errorf("event: encode %v: %w", e.Type(), err)

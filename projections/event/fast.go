@@ -1,6 +1,7 @@
 package event
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -231,4 +232,110 @@ func fastDecode(t Type, b []byte) (Event, bool) {
 		}
 	}
 	return nil, false
+}
+
+// fastEncode is the same fast path for writing: it appends what
+// json.Marshal writes for these events, or returns false (a string that
+// needs escaping, a time encoding/json refuses) to use encoding/json.
+// Every session encodes four of them on the agent's hot path.
+// FuzzFastEncodeMatchesJSON checks it byte for byte against json.Marshal.
+func fastEncode(e Event) ([]byte, bool) {
+	b := make([]byte, 0, 96)
+	ok := true
+	switch e := e.(type) {
+	case SessionSucceeded:
+		b = append(b, `{"session":`...)
+		b = strconv.AppendUint(b, e.Session, 10)
+	case PeriodicInformDue:
+		b = append(b, `{"due":`...)
+		b, ok = appendTime(b, e.Due)
+	case SessionStarted:
+		b = append(b, `{"events":`...)
+		b, ok = appendEvents(b, e.Events)
+		b = append(b, `,"retry_count":`...)
+		b = strconv.AppendInt(b, int64(e.RetryCount), 10)
+		if len(e.Reasons) > 0 {
+			b = append(b, `,"reasons":[`...)
+			for i, r := range e.Reasons {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b, ok = appendPlain(b, r, ok)
+			}
+			b = append(b, ']')
+		}
+	case InformAccepted:
+		b = append(b, `{"session":`...)
+		b = strconv.AppendUint(b, e.Session, 10)
+		b = append(b, `,"events":`...)
+		b, ok = appendEvents(b, e.Events)
+		if e.CWMPVersion != "" {
+			b = append(b, `,"cwmp_version":`...)
+			b, ok = appendPlain(b, e.CWMPVersion, ok)
+		}
+	case SessionFailed:
+		b = append(b, `{"session":`...)
+		b = strconv.AppendUint(b, e.Session, 10)
+		b = append(b, `,"error":`...)
+		b, ok = appendPlain(b, e.Error, ok)
+		b = append(b, `,"retry_count":`...)
+		b = strconv.AppendInt(b, int64(e.RetryCount), 10)
+		b = append(b, `,"delay_ns":`...)
+		b = strconv.AppendInt(b, int64(e.Delay), 10)
+		b = append(b, `,"next_attempt":`...)
+		if ok {
+			b, ok = appendTime(b, e.NextAttempt)
+		}
+	default:
+		return nil, false
+	}
+	if !ok {
+		return nil, false
+	}
+	return append(b, '}'), true
+}
+
+// appendPlain appends s quoted when encoding/json would write it as it is
+// (printable ASCII, none of the characters it escapes); ok carries an
+// earlier refusal along.
+func appendPlain(b []byte, s string, ok bool) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), ok
+}
+
+func appendEvents(b []byte, events []InformEvent) ([]byte, bool) {
+	if events == nil {
+		return append(b, "null"...), true
+	}
+	ok := true
+	b = append(b, '[')
+	for i, e := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"code":`...)
+		b, ok = appendPlain(b, e.Code, ok)
+		if e.CommandKey != "" {
+			b = append(b, `,"ck":`...)
+			b, ok = appendPlain(b, e.CommandKey, ok)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), ok
+}
+
+// appendTime appends t as time.Time's MarshalJSON writes it (what
+// json.Marshal uses), or refuses what MarshalJSON refuses.
+func appendTime(b []byte, t time.Time) ([]byte, bool) {
+	j, err := t.MarshalJSON()
+	if err != nil {
+		return b, false
+	}
+	return append(b, j...), true
 }

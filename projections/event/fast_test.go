@@ -83,3 +83,92 @@ func FuzzFastDecodeMatchesJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestFastEncodeWritesWhatMarshalWrites: the same events as above, and
+// the ones the fast path must leave to encoding/json.
+func TestFastEncodeWritesWhatMarshalWrites(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
+	plus2 := time.FixedZone("", 2*3600)
+	for _, e := range []Event{
+		SessionSucceeded{Session: 7},
+		PeriodicInformDue{Due: t0},
+		PeriodicInformDue{Due: t0.In(plus2)},
+		SessionStarted{Events: []InformEvent{{Code: "1 BOOT"}, {Code: "M Reboot", CommandKey: "k"}}, RetryCount: 3},
+		SessionStarted{Events: nil, RetryCount: -1, Reasons: []string{"a", "b c"}},
+		SessionStarted{Events: []InformEvent{}, Reasons: []string{}},
+		InformAccepted{Session: 9, Events: []InformEvent{{Code: "2 PERIODIC"}}, CWMPVersion: "1.4"},
+		InformAccepted{Session: 9},
+		SessionFailed{Session: 1, Error: "ACS returned HTTP 503", RetryCount: 2, Delay: -5, NextAttempt: t0},
+		SessionFailed{Session: 1, Error: "x"},
+	} {
+		want, _ := json.Marshal(e)
+		got, ok := fastEncode(e)
+		if !ok || string(got) != string(want) {
+			t.Errorf("%v: fast %s (%v), json %s", e.Type(), got, ok, want)
+		}
+	}
+	for _, e := range []Event{
+		SessionFailed{Session: 1, Error: `dial "acs": refused`},
+		SessionFailed{Session: 1, Error: "<html>"},
+		SessionStarted{Events: []InformEvent{{Code: "M X", CommandKey: "é"}}},
+		PeriodicInformDue{Due: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		&SessionSucceeded{Session: 1},
+		Booted{Reason: BootPowerOn},
+	} {
+		if b, ok := fastEncode(e); ok {
+			t.Errorf("%#v: fast path wrote %s", e, b)
+		}
+		if _, _, err := Encode(e); err != nil && e.Type() != TypePeriodicInformDue {
+			t.Errorf("%#v: %v", e, err)
+		}
+	}
+}
+
+// FuzzFastEncodeMatchesJSON: whenever the fast path writes an event, it
+// writes what json.Marshal writes.
+func FuzzFastEncodeMatchesJSON(f *testing.F) {
+	f.Add(uint8(0), "1 BOOT", "", int64(7), int64(1795568523), int64(5))
+	f.Add(uint8(2), "M Download", "ck 1", int64(-3), int64(0), int64(999999999))
+	f.Add(uint8(3), "2 PERIODIC", "1.4", int64(1<<62), int64(-62135596800), int64(0))
+	f.Add(uint8(4), "connect: connection refused", "x<y", int64(-1), int64(253402300799), int64(1))
+	f.Fuzz(func(t *testing.T, which uint8, s1, s2 string, n, sec, nsec int64) {
+		at := time.Unix(sec, nsec%1e9)
+		if n%2 == 0 {
+			at = at.UTC()
+		} else {
+			at = at.In(time.FixedZone("", int(n%50400)))
+		}
+		events := []InformEvent{{Code: s1, CommandKey: s2}, {Code: s2}}
+		if n%3 == 0 {
+			events = nil
+		}
+		var e Event
+		switch which % 5 {
+		case 0:
+			e = SessionSucceeded{Session: uint64(n)}
+		case 1:
+			e = PeriodicInformDue{Due: at}
+		case 2:
+			e = SessionStarted{Events: events, RetryCount: int(n), Reasons: []string{s1, s2}[:n&1+1]}
+		case 3:
+			e = InformAccepted{Session: uint64(n), Events: events, CWMPVersion: s2}
+		case 4:
+			e = SessionFailed{Session: uint64(n), Error: s1, RetryCount: int(sec), Delay: time.Duration(n), NextAttempt: at}
+		}
+		got, ok := fastEncode(e)
+		if !ok {
+			return
+		}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("fast path wrote %s where encoding/json refuses: %v", got, err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("fast %s\njson %s", got, want)
+		}
+		back, ok := fastDecode(e.Type(), got)
+		if ok && !reflect.DeepEqual(back, e) && e.Type() != TypePeriodicInformDue && e.Type() != TypeSessionFailed {
+			t.Fatalf("fast round trip %#v -> %#v", e, back)
+		}
+	})
+}
