@@ -3,7 +3,7 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/cwmpd/cwmpd/journal"
@@ -393,11 +393,14 @@ func (s *State) Status() Status {
 
 // ScheduleIDs returns the pending schedules' IDs, oldest first.
 func (s *State) ScheduleIDs() []uint64 {
+	if len(s.Schedules) == 0 {
+		return nil // the usual case, asked on every decision
+	}
 	out := make([]uint64, 0, len(s.Schedules))
 	for id := range s.Schedules {
 		out = append(out, id)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out
 }
 
