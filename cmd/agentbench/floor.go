@@ -77,7 +77,7 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	srv := exec.Command(self, "--floor-role", "server", "--floor-addr", addr)
 	srv.Stderr = os.Stderr
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	srv.SysProcAttr = childAttr()
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("floor server: %w", err)
 	}
@@ -89,6 +89,7 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	logf("floor: %d sessions' unavoidable parts without CWMP, then %d whole ones %s apart", floorSessions, floorSpaced, floorSpacing)
 	probe := exec.Command(self, "--floor-role", "probe", "--floor-addr", addr, "--floor-dir", dir)
 	probe.Stderr = os.Stderr
+	probe.SysProcAttr = childAttr()
 	out, err := probe.Output()
 	if err != nil {
 		return nil, fmt.Errorf("floor probe: %w", err)

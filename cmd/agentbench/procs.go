@@ -65,7 +65,7 @@ func startACS(bin, dir string) (*acs, error) {
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	// No Pdeathsig: it fires when the OS thread that forked exits, which a
 	// goroutine-started child cannot rule out; every path kills the group.
-	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	a.cmd.SysProcAttr = childAttr()
 	if err := a.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start acsim: %w", err)
 	}
@@ -212,7 +212,7 @@ func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
 		"--connreq-listen", fmt.Sprintf("127.0.0.1:%d", crPort), "--connreq-host", "127.0.0.1",
 		"--log-level", "warn")
 	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
-	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	g.cmd.SysProcAttr = childAttr()
 	g.start = time.Now()
 	if err := g.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start cwmpd: %w", err)
