@@ -63,8 +63,8 @@ func startACS(bin, dir string) (*acs, error) {
 		"--auth", "digest", "--user", acsUser, "--pass", acsPass,
 		"--cr-user", crUser, "--cr-pass", crPass, "--schema", "off", "--log-level", "warn")
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
-	// No Pdeathsig: it fires when the OS thread that forked exits, which a
-	// goroutine-started child cannot rule out; every path kills the group.
+	// Its own group, killed on every path; and killed by the kernel if
+	// agentbench dies (childAttr says why that is safe here).
 	a.cmd.SysProcAttr = childAttr()
 	if err := a.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start acsim: %w", err)
