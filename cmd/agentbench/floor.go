@@ -276,7 +276,9 @@ func floorProbe(addr, dir string, n, spaced int) (floorCosts, error) {
 		}
 		return err
 	}
-	w0, werr := voluntarySwitches(os.Getpid())
+	// The wake-ups through sampleCost, as the agent's, so a thread that
+	// exits in between is refused the same way.
+	w0, werr := sampleCost(os.Getpid())
 	t0 = cpuSelf()
 	next := time.Now()
 	for i := range spaced {
@@ -294,11 +296,14 @@ func floorProbe(addr, dir string, n, spaced int) (floorCosts, error) {
 	}
 	if spaced > 0 {
 		fc.Spaced = float64(cpuSelf()-t0) / 1e6 / float64(spaced)
-		w1, err := voluntarySwitches(os.Getpid())
+		w1, err := sampleCost(os.Getpid())
+		if err == nil && werr == nil {
+			err = w1.check(w0)
+		}
 		if err := errors.Join(werr, err); err != nil {
 			return fc, fmt.Errorf("floor wake-ups: %w", err)
 		}
-		fc.SpacedWakeups = float64(w1-w0) / float64(spaced)
+		fc.SpacedWakeups = float64(w1.wakeups-w0.wakeups) / float64(spaced)
 	}
 	return fc, nil
 }
