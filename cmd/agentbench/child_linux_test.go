@@ -2,8 +2,12 @@ package main
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,18 +59,81 @@ func TestHelpersDieWithAgentbench(t *testing.T) {
 	}
 }
 
+// TestInterruptCleansUp: SIGINT to agentbench kills its helpers and
+// removes its temporary directory (with the journals in it) before it
+// exits with status 130.
+func TestInterruptCleansUp(t *testing.T) {
+	parent := exec.Command(os.Args[0], "-test.run=^$")
+	parent.Env = append(os.Environ(), "AGENTBENCH_TEST_PARENT=interrupt")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		parent.Process.Kill()
+		t.Fatalf("parent: %v", err)
+	}
+	var root string
+	var child int
+	if _, err := fmt.Sscan(line, &root, &child); err != nil {
+		parent.Process.Kill()
+		t.Fatalf("parent said %q: %v", line, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "journal")); err != nil {
+		t.Fatalf("the parent's directory before the interrupt: %v", err)
+	}
+	parent.Process.Signal(os.Interrupt)
+	err = parent.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("interrupted agentbench exited with %v, want status 130", err)
+	}
+	if _, err := os.Stat(root); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s after the interrupt: %v, want it removed", root, err)
+		os.RemoveAll(root)
+	}
+	if running(child) {
+		syscall.Kill(child, syscall.SIGKILL)
+		t.Errorf("helper %d still running after agentbench exited", child)
+	}
+}
+
 func TestMain(m *testing.M) {
-	if os.Getenv("AGENTBENCH_TEST_PARENT") == "1" {
+	switch os.Getenv("AGENTBENCH_TEST_PARENT") {
+	case "1":
 		// The parent role: start a helper the way agentbench does, say
 		// its pid, and wait to be killed.
 		c := exec.Command("sleep", "60")
-		c.SysProcAttr = childAttr()
-		if err := c.Start(); err != nil {
+		if err := startHelper(c); err != nil {
 			os.Exit(2)
 		}
 		os.Stdout.WriteString(strconv.Itoa(c.Process.Pid) + "\n")
-		c.Wait()
+		waitHelper(c)
 		os.Exit(0)
+	case "interrupt":
+		// agentbench's run, cut down to what an interrupt must undo: a
+		// temporary directory with a journal in it and a helper writing
+		// beside it.
+		root, err := os.MkdirTemp("", "agentbench-test-")
+		if err != nil {
+			os.Exit(2)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "journal"), 0o700); err != nil {
+			os.Exit(2)
+		}
+		stop := cleanUpOnInterrupt(root, false, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
+		c := exec.Command("sh", "-c", "while :; do date > \"$0\"/journal/live; sleep 0.01; done", root)
+		if err := startHelper(c); err != nil {
+			os.Exit(2)
+		}
+		fmt.Printf("%s %d\n", root, c.Process.Pid)
+		waitHelper(c) // returns once the handler has killed it
+		stop()        // and this never does
+		os.Exit(3)
 	}
 	os.Exit(m.Run())
 }

@@ -77,11 +77,10 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	srv := exec.Command(self, "--floor-role", "server", "--floor-addr", addr)
 	srv.Stderr = os.Stderr
-	srv.SysProcAttr = childAttr()
-	if err := srv.Start(); err != nil {
+	if err := startHelper(srv); err != nil {
 		return nil, fmt.Errorf("floor server: %w", err)
 	}
-	defer func() { syscall.Kill(-srv.Process.Pid, syscall.SIGKILL); srv.Wait() }()
+	defer func() { syscall.Kill(-srv.Process.Pid, syscall.SIGKILL); waitHelper(srv) }()
 
 	if err := waitListening(addr, 10*time.Second); err != nil {
 		return nil, fmt.Errorf("floor server: %w", err)
@@ -89,14 +88,18 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	logf("floor: %d sessions' unavoidable parts without CWMP, then %d whole ones %s apart", floorSessions, floorSpaced, floorSpacing)
 	probe := exec.Command(self, "--floor-role", "probe", "--floor-addr", addr, "--floor-dir", dir)
 	probe.Stderr = os.Stderr
-	probe.SysProcAttr = childAttr()
-	out, err := probe.Output()
+	var out bytes.Buffer
+	probe.Stdout = &out
+	err = startHelper(probe)
+	if err == nil {
+		err = waitHelper(probe)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("floor probe: %w", err)
 	}
 	var fc floorCosts
-	if err := json.Unmarshal(out, &fc); err != nil {
-		return nil, fmt.Errorf("floor probe output %q: %w", out, err)
+	if err := json.Unmarshal(out.Bytes(), &fc); err != nil {
+		return nil, fmt.Errorf("floor probe output %q: %w", out.Bytes(), err)
 	}
 	// Both loops below slept once per item; the wake-up measured on its own
 	// is taken out of each, so an error in it counts about twice in total.

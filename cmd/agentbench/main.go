@@ -113,6 +113,7 @@ func run(c config, stdout, stderr io.Writer) int {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "%s agentbench: "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, a...)...)
 	}
+	defer cleanUpOnInterrupt(root, c.keep, logf)()
 
 	var mu sync.Mutex
 	out := map[string][]result{}

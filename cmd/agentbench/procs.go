@@ -65,8 +65,7 @@ func startACS(bin, dir string) (*acs, error) {
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	// Its own group, killed on every path; and killed by the kernel if
 	// agentbench dies (childAttr says why that is safe here).
-	a.cmd.SysProcAttr = childAttr()
-	if err := a.cmd.Start(); err != nil {
+	if err := startHelper(a.cmd); err != nil {
 		return nil, fmt.Errorf("start acsim: %w", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -87,7 +86,7 @@ func startACS(bin, dir string) (*acs, error) {
 func (a *acs) kill() {
 	if a != nil && a.cmd != nil && a.cmd.Process != nil {
 		syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
-		a.cmd.Wait()
+		waitHelper(a.cmd)
 		a.cmd = nil
 	}
 }
@@ -212,9 +211,8 @@ func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
 		"--connreq-listen", fmt.Sprintf("127.0.0.1:%d", crPort), "--connreq-host", "127.0.0.1",
 		"--log-level", "warn")
 	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
-	g.cmd.SysProcAttr = childAttr()
 	g.start = time.Now()
-	if err := g.cmd.Start(); err != nil {
+	if err := startHelper(g.cmd); err != nil {
 		return nil, fmt.Errorf("start cwmpd: %w", err)
 	}
 	g.pid = g.cmd.Process.Pid
@@ -228,7 +226,7 @@ func (g *agent) stop() error {
 	}
 	g.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- g.cmd.Wait() }()
+	go func() { done <- waitHelper(g.cmd) }()
 	defer func() { g.cmd = nil; g.log.Close() }()
 	select {
 	case err := <-done:
@@ -246,7 +244,7 @@ func (g *agent) stop() error {
 func (g *agent) kill() {
 	if g != nil && g.cmd != nil && g.cmd.Process != nil {
 		syscall.Kill(-g.pid, syscall.SIGKILL)
-		g.cmd.Wait()
+		waitHelper(g.cmd)
 		g.cmd = nil
 	}
 }
