@@ -78,7 +78,15 @@ type Params struct {
 }
 
 // FormatNC renders a nonce count as the 8 hex digits the wire carries.
-func FormatNC(nc uint32) string { return fmt.Sprintf("%08x", nc) }
+func FormatNC(nc uint32) string {
+	const hex = "0123456789abcdef"
+	var b [8]byte
+	for i := 7; i >= 0; i-- {
+		b[i] = hex[nc&0xf]
+		nc >>= 4
+	}
+	return string(b[:])
+}
 
 // Response computes the request-digest of RFC 7616 §3.4.1. qop=auth-int is
 // refused: CWMP asks for auth only and auth-int would need the body here.

@@ -3,6 +3,7 @@ package digest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,13 @@ func TestBasicAuthorizationRoundTrip(t *testing.T) {
 	u, p, ok := a.Basic()
 	if !ok || u != "Aladdin" || p != "open:sesame" {
 		t.Errorf("Basic() = %q, %q, %v", u, p, ok)
+	}
+}
+
+func TestFormatNCIsEightLowerHexDigits(t *testing.T) {
+	for _, nc := range []uint32{0, 1, 0xa, 0xff, 0x1234abcd, 0xffffffff} {
+		if got, want := FormatNC(nc), fmt.Sprintf("%08x", nc); got != want {
+			t.Errorf("FormatNC(%#x) = %q, want %q", nc, got, want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package soap
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,15 +11,6 @@ import (
 
 	"github.com/beevik/etree"
 )
-
-// Schema patterns referenced by `pat=` tags (cwmp-1-2.xsd).
-var patterns = map[string]*regexp.Regexp{
-	"oui":        regexp.MustCompile(`^[0-9A-F]{6}$`),
-	"objpath":    regexp.MustCompile(`^(?s).*\.$`),
-	"eventcode":  regexp.MustCompile(`^(?:[0-9]+( [^ \t\r\n]+)+|M [^ \t\r\n]+|X [^ \t\r\n]+ .+)$`),
-	"filetype":   regexp.MustCompile(`^(?:[1-9][0-9]*( [^ \t\r\n]+)+|X [^ \t\r\n]+ .+)$`),
-	"windowmode": regexp.MustCompile(`^(?:[1-9][0-9]*( [^ \t\r\n]+)+|X [0-9A-F]{6} .+)$`),
-}
 
 type kind uint8
 
@@ -40,7 +30,7 @@ type field struct {
 	name       string
 	kind       kind
 	max        int
-	pat        *regexp.Regexp
+	pat        func(string) bool // a schema pattern (patterns.go)
 	lo, hi     int64
 	hasLo      bool
 	hasHi      bool
@@ -395,7 +385,7 @@ func checkString(f *field, s string) error {
 	if f.max > 0 && len(s) > f.max && utf8.RuneCountInString(s) > f.max {
 		return fmt.Errorf("longer than %d characters", f.max)
 	}
-	if f.pat != nil && !f.pat.MatchString(s) {
+	if f.pat != nil && !f.pat(s) {
 		return fmt.Errorf("%q does not match the schema pattern", truncate(s))
 	}
 	return nil

@@ -274,15 +274,37 @@ func (s *streamWriter) header(h *Header) {
 	s.close(1, "SOAP-ENV:Header")
 }
 
+// plainText and plainAttr mark the ASCII bytes escape writes unchanged in
+// character data and in an attribute value.
+var plainText, plainAttr = plainBytes(false), plainBytes(true)
+
+func plainBytes(attr bool) (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && (c != '>' || attr) && (c != '"' || !attr)
+	}
+	t['\n'], t['\t'] = !attr, !attr
+	return t
+}
+
 // escape writes s as XML character data (attr: as a double-quoted attribute
 // value). '\r' is written as a reference because a parser would turn a
 // literal one into '\n'; characters XML 1.0 cannot carry at all (most C0
 // controls, invalid UTF-8, U+FFFE/U+FFFF) become U+FFFD. The rules match
 // etree's canonical modes so both encoders agree byte for byte.
 func escape(w *bufio.Writer, s string, attr bool) {
+	plain := &plainText
+	if attr {
+		plain = &plainAttr
+	}
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			// Most bytes of a value are written as they are; one lookup
+			// instead of the comparisons below.
+			i++
+			continue
+		}
 		var esc string
 		width := 1
 		if c < utf8.RuneSelf {

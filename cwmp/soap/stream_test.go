@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // manyParams builds n parameters cycling through every value type and
@@ -161,6 +163,10 @@ func TestStructStreamMatchesTree(t *testing.T) {
 		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, ParameterList: []ParameterValueStruct{{Name: strings.Repeat("n", 257)}}}},
 		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, Event: make([]EventStruct, 65)}},
 		{Body: &TransferComplete{CommandKey: strings.Repeat("k", 33)}},
+		// Paths through a later item of each kind of array.
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, Event: []EventStruct{{EventCode: "1 BOOT"}, {EventCode: "2 PERIODIC"}, {EventCode: "M  Reboot"}}}},
+		{Body: &Inform{DeviceId: DeviceIdStruct{OUI: "00AB1F"}, ParameterList: []ParameterValueStruct{{Name: "A"}, {Name: strings.Repeat("n", 257)}}}},
+		{Body: &GetRPCMethodsResponse{MethodList: []string{"Inform", strings.Repeat("m", 65)}}},
 	}
 	for i, env := range append(envs, bad...) {
 		var tree, stream bytes.Buffer
@@ -184,4 +190,70 @@ func TestStructStreamMatchesTree(t *testing.T) {
 			t.Errorf("%s: stream and tree differ:\n--- tree\n%s\n--- stream\n%s", name, tree.String(), stream.String())
 		}
 	}
+}
+
+// escapeByComparison is escape as it was before its lookup tables: the
+// reference FuzzEscapeMatchesComparisons holds it to.
+func escapeByComparison(w *bufio.Writer, s string, attr bool) {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var esc string
+		width := 1
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '&':
+				esc = "&amp;"
+			case c == '<':
+				esc = "&lt;"
+			case c == '>' && !attr:
+				esc = "&gt;"
+			case c == '"' && attr:
+				esc = "&quot;"
+			case c == '\r':
+				esc = "&#xD;"
+			case c == '\n' && attr:
+				esc = "&#xA;"
+			case c == '\t' && attr:
+				esc = "&#x9;"
+			case c < 0x20 && c != '\n' && c != '\t':
+				esc = "\uFFFD"
+			default:
+				i++
+				continue
+			}
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			width = n
+			if (r == utf8.RuneError && n == 1) || r == 0xFFFE || r == 0xFFFF {
+				esc = "\uFFFD"
+			} else {
+				i += n
+				continue
+			}
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		i += width
+		last = i
+	}
+	w.WriteString(s[last:])
+}
+
+func FuzzEscapeMatchesComparisons(f *testing.F) {
+	f.Add("plain text", false)
+	f.Add("a&b<c>d\"e'f\r\n\tg", false)
+	f.Add("a&b<c>d\"e'f\r\n\tg", true)
+	f.Add("a\x00b\x1fc\xffd\uFFFEe\uFFFF\u00e9\x7f", true)
+	f.Fuzz(func(t *testing.T, s string, attr bool) {
+		var got, want bytes.Buffer
+		gw, ww := bufio.NewWriter(&got), bufio.NewWriter(&want)
+		escape(gw, s, attr)
+		escapeByComparison(ww, s, attr)
+		gw.Flush()
+		ww.Flush()
+		if got.String() != want.String() {
+			t.Fatalf("escape(%q, %v) = %q, want %q", s, attr, got.String(), want.String())
+		}
+	})
 }

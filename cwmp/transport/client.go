@@ -331,9 +331,13 @@ func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, 
 			return resp.StatusCode, nil, nil, e
 		}
 	}
-	c.log.Debug().Str("url", c.url.Redacted()).Stringer("kind", kind).Int("sent", len(body)).
-		Int("status", resp.StatusCode).Int("received", len(respBody)).Dur("took", time.Since(start)).
-		Msg("acs exchange")
+	// Checked first: the URL would be rendered for nothing on every
+	// exchange of every session when debug is off.
+	if e := c.log.Debug(); e.Enabled() {
+		e.Str("url", c.url.Redacted()).Stringer("kind", kind).Int("sent", len(body)).
+			Int("status", resp.StatusCode).Int("received", len(respBody)).Dur("took", time.Since(start)).
+			Msg("acs exchange")
+	}
 	return resp.StatusCode, respBody, resp, nil
 }
 
