@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (c *Core) inform() *soap.Envelope {
 	for i, e := range c.in.Events {
 		evs[i] = soap.EventStruct{EventCode: e.Code, CommandKey: e.CommandKey}
 	}
-	h := soap.Header{ID: fmt.Sprintf("cwmpd-%d", c.in.RetryCount)}
+	h := soap.Header{ID: "cwmpd-" + strconv.Itoa(c.in.RetryCount)}
 	if c.in.Version >= soap.V1_3 && c.in.SessionTimeout > 0 {
 		h.SessionTimeout = c.in.SessionTimeout
 	}
