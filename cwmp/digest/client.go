@@ -105,18 +105,31 @@ func (a *ClientAuth) Authorize(method, uri string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// One builder, sized once: this header goes with every POST.
 	var b strings.Builder
-	b.WriteString("Digest username=" + quote(a.username))
-	b.WriteString(", realm=" + quote(a.realm))
-	b.WriteString(", nonce=" + quote(a.nonce))
-	b.WriteString(", uri=" + quote(uri))
-	b.WriteString(", algorithm=" + string(a.alg))
-	b.WriteString(", response=" + quote(resp))
+	b.Grow(160 + len(a.username) + len(a.realm) + len(a.nonce) + len(uri) + len(resp) + len(a.opaque) + len(a.cnonce))
+	param := func(sep, name, value string) {
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteByte('=')
+		quoteTo(&b, value)
+	}
+	param("Digest ", "username", a.username)
+	param(", ", "realm", a.realm)
+	param(", ", "nonce", a.nonce)
+	param(", ", "uri", uri)
+	b.WriteString(", algorithm=")
+	b.WriteString(string(a.alg))
+	param(", ", "response", resp)
 	if a.opaque != "" {
-		b.WriteString(", opaque=" + quote(a.opaque))
+		param(", ", "opaque", a.opaque)
 	}
 	if a.qop != "" {
-		b.WriteString(", qop=" + a.qop + ", nc=" + FormatNC(nc) + ", cnonce=" + quote(a.cnonce))
+		b.WriteString(", qop=")
+		b.WriteString(a.qop)
+		b.WriteString(", nc=")
+		b.WriteString(FormatNC(nc))
+		param(", ", "cnonce", a.cnonce)
 	}
 	return b.String(), nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 )
 
@@ -42,24 +41,25 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	return "", fmt.Errorf("digest: %w: algorithm %q", ErrUnsupported, s)
 }
 
-func (a Algorithm) newHash() func() hash.Hash {
-	if a == SHA256 || a == SHA256Sess {
-		return sha256.New
-	}
-	return md5.New
-}
-
 func (a Algorithm) sess() bool { return a == MD5Sess || a == SHA256Sess }
 
 func (a Algorithm) h(parts ...string) string {
-	hh := a.newHash()()
+	// Joined in one buffer (on the stack for the usual lengths) and hashed
+	// in one call: every POST of every session computes three of these.
+	var scratch [256]byte
+	buf := scratch[:0]
 	for i, p := range parts {
 		if i > 0 {
-			hh.Write([]byte{':'})
+			buf = append(buf, ':')
 		}
-		hh.Write([]byte(p))
+		buf = append(buf, p...)
 	}
-	return hex.EncodeToString(hh.Sum(nil))
+	if a == SHA256 || a == SHA256Sess {
+		sum := sha256.Sum256(buf)
+		return hex.EncodeToString(sum[:])
+	}
+	sum := md5.Sum(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // Params are the inputs of a Digest response computation.
@@ -116,6 +116,12 @@ func Response(p Params) (string, error) {
 func quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
+	quoteTo(&b, s)
+	return b.String()
+}
+
+// quoteTo writes s to b as quote renders it.
+func quoteTo(b *strings.Builder, s string) {
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' || s[i] == '\\' {
@@ -124,5 +130,4 @@ func quote(s string) string {
 		b.WriteByte(s[i])
 	}
 	b.WriteByte('"')
-	return b.String()
 }
