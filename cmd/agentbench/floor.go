@@ -90,10 +90,12 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	probe.Stderr = os.Stderr
 	var out bytes.Buffer
 	probe.Stdout = &out
+	m0, m0err := readCPUTimes()
 	err = startHelper(probe)
 	if err == nil {
 		err = waitHelper(probe)
 	}
+	m1, m1err := readCPUTimes()
 	if err != nil {
 		return nil, fmt.Errorf("floor probe: %w", err)
 	}
@@ -107,8 +109,8 @@ func floor(c config, dir string, logf func(string, ...any)) ([]result, error) {
 	total := fc.Wake + conn + 2*fc.Commit
 	return []result{{
 		"floor: the same session's unavoidable parts, no CWMP (timer wake-up + TCP connect, 3 POSTs, close + 2 durable Badger commits)",
-		fmt.Sprintf("%.2f ms one %s apart, as the agent's sessions (%d of them, %.1f thread wake-ups each); parts 20 ms apart: %.2f ms (wake-up %.2f, connection %.2f, commit %.2f each; %d of each); GOMAXPROCS 1, %s",
-			fc.Spaced, floorSpacing, floorSpaced, fc.SpacedWakeups, total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack),
+		fmt.Sprintf("%.2f ms one %s apart, as the agent's sessions (%d of them, %.1f thread wake-ups each); parts 20 ms apart: %.2f ms (wake-up %.2f, connection %.2f, commit %.2f each; %d of each); GOMAXPROCS 1, %s; %s",
+			fc.Spaced, floorSpacing, floorSpaced, fc.SpacedWakeups, total, fc.Wake, conn, fc.Commit, floorSessions, fc.Slack, stealShare(m0, m0err, m1, m1err)),
 		"", ref,
 	}}, nil
 }

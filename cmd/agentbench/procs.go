@@ -499,3 +499,53 @@ func formatMappings(m map[string]uint64) string {
 	}
 	return strings.Join(parts, ", ") + " MB"
 }
+
+// cpuTimes is the machine's first /proc/stat line: all CPUs' time in
+// ticks, and the part the hypervisor gave to other guests (steal). A
+// shared virtual machine's figures move with its neighbours; the rows say
+// how much was taken while they were measured.
+type cpuTimes struct{ steal, total uint64 }
+
+func readCPUTimes() (cpuTimes, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	return parseCPUTimes(b)
+}
+
+func parseCPUTimes(b []byte) (cpuTimes, error) {
+	line, _, _ := bytes.Cut(b, []byte{'\n'})
+	f := strings.Fields(string(line))
+	// cpu user nice system idle iowait irq softirq steal [guest guest_nice]
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTimes{}, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var t cpuTimes
+	for i, s := range f[1:] {
+		if i >= 8 {
+			break // guest time is already counted in user and nice
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return cpuTimes{}, fmt.Errorf("/proc/stat: field %d: %w", i+1, err)
+		}
+		t.total += n
+		if i == 7 {
+			t.steal = n
+		}
+	}
+	return t, nil
+}
+
+// stealShare describes the steal between two readings, or why it is
+// unknown.
+func stealShare(a cpuTimes, errA error, b cpuTimes, errB error) string {
+	if err := errors.Join(errA, errB); err != nil {
+		return "host steal unknown: " + err.Error()
+	}
+	if b.total <= a.total || b.steal < a.steal {
+		return "host steal unknown: /proc/stat did not advance"
+	}
+	return fmt.Sprintf("host steal %.1f%% of the machine's CPU time", 100*float64(b.steal-a.steal)/float64(b.total-a.total))
+}

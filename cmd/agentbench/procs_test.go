@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,5 +92,28 @@ func TestCostCheckRefusesAThreadThatExited(t *testing.T) {
 	self, err := sampleCost(os.Getpid())
 	if err != nil || len(self.threads) == 0 {
 		t.Fatalf("sampleCost(self) = %+v, %v", self, err)
+	}
+}
+
+func TestCPUTimesAndSteal(t *testing.T) {
+	a, err := parseCPUTimes([]byte("cpu  100 10 50 800 20 0 5 15 7 0\ncpu0 1 2 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.total != 1000 || a.steal != 15 {
+		t.Fatalf("parsed %+v, want total 1000 (guest not counted twice), steal 15", a)
+	}
+	b := cpuTimes{steal: 65, total: 2000}
+	if got, want := stealShare(a, nil, b, nil), "host steal 5.0% of the machine's CPU time"; got != want {
+		t.Errorf("stealShare = %q, want %q", got, want)
+	}
+	if got := stealShare(b, nil, a, nil); !strings.Contains(got, "unknown") {
+		t.Errorf("a reading going backwards gave %q", got)
+	}
+	if _, err := parseCPUTimes([]byte("intr 1 2 3\n")); err == nil {
+		t.Error("a first line that is not the cpu total parsed")
+	}
+	if _, err := readCPUTimes(); err != nil {
+		t.Errorf("this machine's /proc/stat: %v", err)
 	}
 }
