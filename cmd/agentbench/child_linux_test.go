@@ -15,13 +15,12 @@ import (
 	"time"
 )
 
-// TestHelpersDieWithAgentbench: a helper started with childAttr is killed
-// by the kernel when the process that started it dies, even by SIGKILL
-// (what an interrupted benchmark leaves behind otherwise: an acsim and a
-// cwmpd still running a second per session).
-func TestHelpersDieWithAgentbench(t *testing.T) {
+// startParent runs this test binary in a TestMain parent role and returns
+// it with the first line it printed.
+func startParent(t *testing.T, role string) (*exec.Cmd, string) {
+	t.Helper()
 	parent := exec.Command(os.Args[0], "-test.run=^$")
-	parent.Env = append(os.Environ(), "AGENTBENCH_TEST_PARENT=1")
+	parent.Env = append(os.Environ(), "AGENTBENCH_TEST_PARENT="+role)
 	out, err := parent.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +33,15 @@ func TestHelpersDieWithAgentbench(t *testing.T) {
 		parent.Process.Kill()
 		t.Fatalf("parent: %v", err)
 	}
+	return parent, line
+}
+
+// TestHelpersDieWithAgentbench: a helper started with childAttr is killed
+// by the kernel when the process that started it dies, even by SIGKILL
+// (what an interrupted benchmark leaves behind otherwise: an acsim and a
+// cwmpd still running a second per session).
+func TestHelpersDieWithAgentbench(t *testing.T) {
+	parent, line := startParent(t, "1")
 	child, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil {
 		t.Fatalf("parent said %q", line)
@@ -63,20 +71,7 @@ func TestHelpersDieWithAgentbench(t *testing.T) {
 // removes its temporary directory (with the journals in it) before it
 // exits with status 130.
 func TestInterruptCleansUp(t *testing.T) {
-	parent := exec.Command(os.Args[0], "-test.run=^$")
-	parent.Env = append(os.Environ(), "AGENTBENCH_TEST_PARENT=interrupt")
-	out, err := parent.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := parent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		parent.Process.Kill()
-		t.Fatalf("parent: %v", err)
-	}
+	parent, line := startParent(t, "interrupt")
 	var root string
 	var child int
 	if _, err := fmt.Sscan(line, &root, &child); err != nil {
@@ -87,7 +82,7 @@ func TestInterruptCleansUp(t *testing.T) {
 		t.Fatalf("the parent's directory before the interrupt: %v", err)
 	}
 	parent.Process.Signal(os.Interrupt)
-	err = parent.Wait()
+	err := parent.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Errorf("interrupted agentbench exited with %v, want status 130", err)
