@@ -56,3 +56,12 @@ func TestVersion(t *testing.T) {
 		t.Error("invalid versions valid")
 	}
 }
+
+func TestVersionStrings(t *testing.T) {
+	want := map[Version]string{0: "Version(0)", V1_0: "1.0", V1_1: "1.1", V1_2: "1.2", V1_3: "1.3", V1_4: "1.4", V1_4 + 1: "Version(6)"}
+	for v, s := range want {
+		if got := v.String(); got != s {
+			t.Errorf("Version(%d).String() = %q, want %q", uint8(v), got, s)
+		}
+	}
+}

@@ -41,7 +41,8 @@ func (v Version) String() string {
 	if v < V1_0 || v > V1_4 {
 		return fmt.Sprintf("Version(%d)", uint8(v))
 	}
-	return fmt.Sprintf("1.%d", v-V1_0)
+	// A table, not fmt: every session journals its version.
+	return [...]string{"1.0", "1.1", "1.2", "1.3", "1.4"}[v-V1_0]
 }
 
 // Valid reports whether v is one of the defined versions.
