@@ -17,7 +17,7 @@ import (
 
 // startParent runs this test binary in a TestMain parent role and returns
 // it with the first line it printed.
-func startParent(t *testing.T, role string) (*exec.Cmd, string) {
+func startParent(t *testing.T, role string) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
 	parent := exec.Command(os.Args[0], "-test.run=^$")
 	parent.Env = append(os.Environ(), "AGENTBENCH_TEST_PARENT="+role)
@@ -28,12 +28,13 @@ func startParent(t *testing.T, role string) (*exec.Cmd, string) {
 	if err := parent.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
 	if err != nil {
 		parent.Process.Kill()
 		t.Fatalf("parent: %v", err)
 	}
-	return parent, line
+	return parent, line, r
 }
 
 // TestHelpersDieWithAgentbench: a helper started with childAttr is killed
@@ -41,7 +42,7 @@ func startParent(t *testing.T, role string) (*exec.Cmd, string) {
 // (what an interrupted benchmark leaves behind otherwise: an acsim and a
 // cwmpd still running a second per session).
 func TestHelpersDieWithAgentbench(t *testing.T) {
-	parent, line := startParent(t, "1")
+	parent, line, _ := startParent(t, "1")
 	child, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil {
 		t.Fatalf("parent said %q", line)
@@ -68,10 +69,11 @@ func TestHelpersDieWithAgentbench(t *testing.T) {
 }
 
 // TestInterruptCleansUp: SIGINT to agentbench kills its helpers and
-// removes its temporary directory (with the journals in it) before it
-// exits with status 130.
+// removes its temporary directory (with the journals in it, and a file a
+// scenario writes while it is being removed) before it exits with status
+// 130.
 func TestInterruptCleansUp(t *testing.T) {
-	parent, line := startParent(t, "interrupt")
+	parent, line, more := startParent(t, "interrupt")
 	var root string
 	var child int
 	if _, err := fmt.Sscan(line, &root, &child); err != nil {
@@ -82,6 +84,11 @@ func TestInterruptCleansUp(t *testing.T) {
 		t.Fatalf("the parent's directory before the interrupt: %v", err)
 	}
 	parent.Process.Signal(os.Interrupt)
+	// Said by the parent while it still runs: its helper was killed by the
+	// handler, not by the kernel's parent-death signal.
+	if said, _ := more.ReadString('\n'); said != "helper gone\n" {
+		t.Errorf("after the interrupt the parent said %q, want %q", said, "helper gone\n")
+	}
 	err := parent.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
@@ -127,7 +134,13 @@ func TestMain(m *testing.M) {
 		}
 		fmt.Printf("%s %d\n", root, c.Process.Pid)
 		waitHelper(c) // returns once the handler has killed it
-		stop()        // and this never does
+		fmt.Println("helper gone")
+		// A scenario past its stopping check, as agentbench's can be when
+		// the interrupt comes: it writes once more into the directory.
+		late := filepath.Join(root, "late")
+		os.MkdirAll(late, 0o700)
+		os.WriteFile(filepath.Join(late, "acsim.log"), nil, 0o600)
+		stop() // never returns while the handler runs
 		os.Exit(3)
 	}
 	os.Exit(m.Run())

@@ -12,6 +12,8 @@ import (
 	"time"
 )
 
+var errStopping = errors.New("agentbench is stopping")
+
 // helpers are the processes agentbench has started and not yet waited for,
 // by process-group id (each helper leads its own group: childAttr).
 var helpers = struct {
@@ -27,7 +29,7 @@ func startHelper(cmd *exec.Cmd) error {
 	helpers.mu.Lock()
 	defer helpers.mu.Unlock()
 	if helpers.stopped {
-		return errors.New("agentbench is stopping")
+		return errStopping
 	}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -97,7 +99,7 @@ func cleanUpOnInterrupt(root string, keep bool, logf func(string, ...any)) (stop
 			killHelpers(5 * time.Second)
 			if keep {
 				logf("directories kept in %s", root)
-			} else if err := os.RemoveAll(root); err != nil {
+			} else if err := removeSettled(root); err != nil {
 				logf("removing %s: %v", root, err)
 			}
 			os.Exit(130)
@@ -109,4 +111,31 @@ func cleanUpOnInterrupt(root string, keep bool, logf func(string, ...any)) (stop
 		handling.Lock()
 		close(done)
 	}
+}
+
+// stopping reports whether an interrupt is being handled: the run starts
+// no scenario and creates no file then (its scenarios fail on their own
+// once their helpers are gone, and would otherwise go on to the next).
+func stopping() bool {
+	helpers.mu.Lock()
+	defer helpers.mu.Unlock()
+	return helpers.stopped
+}
+
+// removeSettled removes dir and checks, a moment later, that it is still
+// gone: a scenario that was past its stopping check when the interrupt came
+// may create one more file in it.
+func removeSettled(dir string) error {
+	var err error
+	for range 5 {
+		if err = os.RemoveAll(dir); err == nil {
+			time.Sleep(50 * time.Millisecond)
+			if _, statErr := os.Stat(dir); errors.Is(statErr, os.ErrNotExist) {
+				return nil
+			}
+			err = errors.New("recreated while being removed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }

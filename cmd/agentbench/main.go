@@ -125,6 +125,9 @@ func run(c config, stdout, stderr io.Writer) int {
 		mu.Unlock()
 	}
 	scenario := func(key string, fn func(dir string) ([]result, error)) {
+		if stopping() {
+			return
+		}
 		dir := filepath.Join(root, key)
 		os.MkdirAll(dir, 0o700)
 		rs, err := fn(dir)

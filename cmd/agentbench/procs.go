@@ -50,6 +50,9 @@ func startACS(bin, dir string) (*acs, error) {
 		ports[i] = p
 	}
 	a := &acs{admin: fmt.Sprintf("http://127.0.0.1:%d", ports[1]), url: fmt.Sprintf("http://127.0.0.1:%d/cwmp", ports[0])}
+	if stopping() {
+		return nil, errStopping
+	}
 	var err error
 	if a.log, err = os.Create(filepath.Join(dir, "acsim.log")); err != nil {
 		return nil, err
@@ -203,6 +206,9 @@ connection-request-port=%d
 // startAgent starts cwmpd on state; start is taken just before the exec.
 func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
 	g := &agent{}
+	if stopping() {
+		return nil, errStopping
+	}
 	var err error
 	if g.log, err = os.OpenFile(filepath.Join(dir, "cwmpd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, err
