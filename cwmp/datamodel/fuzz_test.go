@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzHandleRPC drives the parameter RPCs the way an ACS can: any method,
-// any names (valid ones mutated), any value and type, against a real
+// any names (valid ones mutated), any value, a type from the schema's set
+// or off it, any attributes, against a real
 // journal whose state the earlier inputs changed. A request the decoder
 // would refuse (it enforces the same schema rules as the encoder) is
 // skipped; every other one must be answered, without a panic, by a
