@@ -48,7 +48,8 @@ func waitHelper(cmd *exec.Cmd) error {
 }
 
 // killHelpers SIGKILLs every helper's group, lets no new one start, and
-// returns once each has exited (gone or a zombie: either way it writes nothing more), or after d.
+// returns once each has exited (gone, or a zombie that writes nothing
+// more), or after d.
 func killHelpers(d time.Duration) {
 	helpers.mu.Lock()
 	helpers.stopped = true
