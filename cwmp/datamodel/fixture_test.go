@@ -42,7 +42,7 @@ type fix struct {
 	w     *Watcher
 }
 
-func newFix(t *testing.T) *fix {
+func newFix(t testing.TB) *fix {
 	f := &fix{t: t, dir: t.TempDir(), host: testHost()}
 	f.open()
 	f.append(event.Booted{Reason: event.BootPowerOn},

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
-	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // FuzzHandleRPC drives the parameter RPCs the way an ACS can: any method,
@@ -45,9 +44,7 @@ func FuzzHandleRPC(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.method, s.names, s.value, s.typ, s.flag, s.notify, s.paramKey, s.accessList)
 	}
-	fx := &fix{t: f, dir: f.TempDir(), host: testHost()}
-	fx.open()
-	fx.append(event.Booted{Reason: event.BootPowerOn})
+	fx := newFix(f)
 	types := []soap.ValueType{soap.TypeString, soap.TypeUnsignedInt, soap.TypeInt, soap.TypeBoolean, soap.TypeDateTime,
 		soap.TypeBase64, soap.TypeHexBinary, soap.TypeLong, soap.TypeUnsignedLong, "xsd:anyURI", ""}
 	f.Fuzz(func(t *testing.T, method uint8, names, value string, typ uint8, flag bool, notify int32, paramKey, accessList string) {

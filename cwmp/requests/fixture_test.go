@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
 
 // fix is a Handler over a real journal in a temporary directory.
 type fix struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	j     *journal.Journal
 	store *live.Store
@@ -47,7 +47,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newFix(t *testing.T) *fix {
+func newFix(t testing.TB) *fix {
 	t.Helper()
 	f := &fix{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
 	f.open()

@@ -8,14 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
-	"github.com/cwmpd/cwmpd/journal"
-	"github.com/cwmpd/cwmpd/projections/event"
-	"github.com/cwmpd/cwmpd/projections/live"
 )
 
 // FuzzHandleRequests drives the device and transfer RPCs with fuzzed
@@ -36,23 +32,11 @@ func FuzzHandleRequests(f *testing.F) {
 	f.Add(uint8(0), "k", "X 02C0DE Factory Configuration", "ftp://files.example/a", "", "pw-secret", uint32(0), "../x", uint32(0), uint32(0), uint32(0), "", int32(0))
 	f.Add(uint8(0), "k", "1 Firmware Upgrade Image", "http://:secret4@/x", "", "", uint32(0), "", uint32(0), uint32(0), uint32(0), "", int32(0))
 
-	dir := f.TempDir()
-	j, err := journal.Open(journal.Options{Dir: dir, BootID: "b", Logger: zerolog.Nop()})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { j.Close() })
-	store, err := live.Open(j, live.Options{Logger: zerolog.Nop()})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if _, err := store.Append(context.Background(), event.Booted{Reason: event.BootPowerOn}); err != nil {
-		f.Fatal(err)
-	}
 	// Bounds far above the defaults: with 16 transfers and 64 schedules the
 	// queue is full after a few hundred inputs and every later request
 	// would only meet the 9004 refusal (tested on its own elsewhere).
-	h := &Handler{Store: store, Now: func() time.Time { return t0 }, Log: zerolog.Nop(), MaxTransfers: 1 << 20, MaxSchedules: 1 << 20}
+	h := newFix(f).h
+	h.MaxTransfers, h.MaxSchedules = 1<<20, 1<<20
 
 	f.Fuzz(func(t *testing.T, method uint8, key, fileType, rawURL, user, pass string, size uint32, target string,
 		delay, winStart, winEnd uint32, winMode string, retries int32) {
