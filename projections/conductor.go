@@ -123,12 +123,20 @@ func (s *State) decideSession(d *Decision, p *Pending, now time.Time, wake func(
 		reasons = append(reasons, "TransferComplete owed")
 		onlyActive = false
 	}
-	if len(p.Events) == 1 && p.Events[0].Code == EventValueChange && !p.ActiveChange {
-		// Passive changes alone ride with the next session, they do not
-		// start one.
-		return
+	retrying := s.Retry.Failures > 0
+	if retrying {
+		// A session that failed after its InformResponse delivered every
+		// event still failed: D§9 keeps retrying until one succeeds, with
+		// an empty Event array if nothing is left (D§7). And a retry is
+		// not a session "only for active notifications": the throttle
+		// below does not hold it back (D§9).
+		reasons = append(reasons, "retry")
+		onlyActive = false
 	}
-	if len(reasons) == 0 {
+	passiveOnly := len(p.Events) == 1 && p.Events[0].Code == EventValueChange && !p.ActiveChange
+	if len(reasons) == 0 || (passiveOnly && !retrying && !s.Transfers.HasOwed()) {
+		// Passive changes alone ride with the next session, they do not
+		// start one; a transfer that is due still goes ahead meanwhile.
 		d.Transfer = s.dueTransfer(now, wake)
 		return
 	}

@@ -239,3 +239,58 @@ func TestLiveTriggersDropsVanishedSchedules(t *testing.T) {
 		t.Fatalf("events without the schedule: %v", ev)
 	}
 }
+
+// A session that fails after its InformResponse delivered everything is
+// retried all the same, with an empty Event array (D§7, D§9).
+func TestDecideRetriesAFailureThatDeliveredEverything(t *testing.T) {
+	f := running(t)
+	id := f.informed() // BOOTSTRAP delivered
+	next := t0.Add(time.Minute)
+	f.add(event.SessionFailed{Session: id, Error: "HTTP 500 to the empty POST", RetryCount: 1, Delay: 50 * time.Second, NextAttempt: next})
+	if len(f.s.Pending.Events) != 0 {
+		t.Fatalf("delivered events still pending: %+v", f.s.Pending.Events)
+	}
+	if d := Decide(f.s, t0.Add(20*time.Second)); d.Start || !d.Wake.Equal(next) {
+		t.Fatalf("during the retry wait: %+v (want wake at %v)", d, next)
+	}
+	d := Decide(f.s, next)
+	if !d.Start || len(f.s.Pending.InformEvents()) != 0 {
+		t.Fatalf("at the next attempt: %+v, events %v", d, f.s.Pending.InformEvents())
+	}
+	f.session() // the retry succeeds: nothing more to retry
+	if d := Decide(f.s, next.Add(time.Second)); d.Start {
+		t.Fatalf("after the successful retry: %+v", d)
+	}
+}
+
+// DefaultActiveNotificationThrottle holds back only sessions opened for
+// active notifications alone; a retry carrying them is not delayed (D§9).
+func TestDecideRetryIsNotThrottled(t *testing.T) {
+	f := running(t)
+	f.session()
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: []event.ParamValue{{Name: ParamActiveNotifyThrottle, Value: "600"}}})
+	last := f.s.Session.LastSuccess
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.B", Value: "1"}}})
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	next := last.Add(30 * time.Second)
+	f.add(event.SessionFailed{Session: id, Error: "HTTP 503", RetryCount: 1, Delay: 10 * time.Second, NextAttempt: next})
+	if d := Decide(f.s, next); !d.Start {
+		t.Fatalf("retry at %v held back by the throttle (until %v): %+v", next, last.Add(600*time.Second), d)
+	}
+}
+
+// A passive change, which starts no session, does not hold back a download
+// whose delay has passed.
+func TestDecidePassiveChangeDoesNotStallADueTransfer(t *testing.T) {
+	f := running(t)
+	f.session()
+	id := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "fw", FileType: "1 Firmware Upgrade Image", URL: "https://f/x", NotBefore: t0.Add(10 * time.Second)})
+	if d := Decide(f.s, t0.Add(time.Minute)); d.Transfer != id {
+		t.Fatalf("due download without a change: %+v", d)
+	}
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	d := Decide(f.s, t0.Add(time.Minute))
+	if d.Start || d.Transfer != id {
+		t.Fatalf("due download #%d with a passive change pending: %+v", id, d)
+	}
+}

@@ -412,3 +412,23 @@ func TestE2ETimerSlackOnEveryThread(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ERetryAfterDeliveredFailure: the ACS acknowledges the BOOTSTRAP
+// Inform, then fails the session with an HTTP 500. Nothing is left to
+// deliver, yet the session failed: the agent retries after its retry wait
+// with an empty Event array and RetryCount 1 (D§7, D§9), instead of waiting
+// an hour for the periodic inform.
+func TestE2ERetryAfterDeliveredFailure(t *testing.T) {
+	srv := acs(t)
+	// Post 1 the Inform, answered; post 2 the empty POST: answered 500.
+	srv.PushFaults(acsim.FaultPlan{HTTPStatus: 500, HTTPStatusAt: 2})
+	a := startAgent(t, t.TempDir(), "--defaults", defaultsFor(t, srv))
+	// acsim counts successful sessions: the retry, 5 to 10 s later (the
+	// default retry wait), is the first.
+	waitSessions(t, srv, 1, a)
+	d := onlyDevice(t, srv)
+	if d.LastRetryCount != 1 || len(d.LastEvents) != 0 {
+		t.Fatalf("the retry Inform: RetryCount %d, events %q (want 1 and none)\n%s", d.LastRetryCount, eventCodes(d), a.logs())
+	}
+	a.stop()
+}
