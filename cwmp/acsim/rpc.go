@@ -151,6 +151,15 @@ func checkMessage(msg soap.Message) error {
 	if _, ok := acsRequests[msg.MethodName()]; !ok {
 		return fmt.Errorf("acsim: check rpc: %w: %s is not an ACS request", ErrBadRPC, msg.MethodName())
 	}
+	if spv, ok := msg.(*soap.SetParameterValues); ok {
+		// The decoder below leaves SPV values to the CPE's data model;
+		// the schema still wants each to match its xsi:type.
+		for _, pv := range spv.ParameterList {
+			if err := pv.CheckValue(); err != nil {
+				return fmt.Errorf("acsim: check rpc %s: %w: %v", msg.MethodName(), ErrBadRPC, err)
+			}
+		}
+	}
 	var buf bytes.Buffer
 	if err := soap.Encode(&buf, &soap.Envelope{Version: soap.V1_2, Header: soap.Header{ID: "check"}, Body: msg}); err != nil {
 		return fmt.Errorf("acsim: check rpc %s: %w: %v", msg.MethodName(), ErrBadRPC, err)

@@ -41,6 +41,9 @@ type field struct {
 	maxItems   int
 	elem       *plan // struct or item struct
 	structType reflect.Type
+	// unchecked: a ParameterValueStruct list whose values are not checked
+	// against their xsi:type here (see decodePVSList).
+	unchecked bool
 }
 
 type plan struct{ fields []field }
@@ -104,6 +107,8 @@ func planLocked(t reflect.Type) *plan {
 				f.maxItems = atoi(v)
 			case "opt":
 				f.optional = true
+			case "unchecked":
+				f.unchecked = true
 			default:
 				panic("soap: unknown tag option " + o)
 			}
@@ -233,9 +238,8 @@ func encodePVSFields(el *etree.Element, pv ParameterValueStruct) {
 
 // fieldErr is an argument error with the path to the offending element.
 type fieldErr struct {
-	path        string
-	err         error
-	paramFaults []SetParameterValuesFault
+	path string
+	err  error
 }
 
 func (e *fieldErr) Error() string { return e.path + ": " + e.err.Error() }
@@ -363,7 +367,7 @@ func decodeField(c *etree.Element, f *field, fv reflect.Value, fp string) *field
 			return nil
 		}
 		if f.elem == nil {
-			out, err := decodePVSList(items, fp)
+			out, err := decodePVSList(items, fp, !f.unchecked)
 			if err != nil {
 				return err
 			}
@@ -415,40 +419,32 @@ func truncate(s string) string {
 	return s
 }
 
-// decodePVSList decodes a ParameterValueStruct array. A value that does not
-// match its xsi:type does not stop decoding: every such parameter is listed
-// so a SetParameterValues fault can name them all (TR-069 wants one
-// SetParameterValuesFault per offending parameter).
-func decodePVSList(items []*etree.Element, fp string) ([]ParameterValueStruct, *fieldErr) {
+// decodePVSList decodes a ParameterValueStruct array. With check, a value
+// that does not match its xsi:type is an argument error (the first one
+// found): that is what a strict ACS wants of a CPE's Inform or
+// GetParameterValuesResponse. A SetParameterValues list is decoded without
+// the check: only the CPE's data model knows each parameter's type, so only
+// it can tell an unknown name (9005), a wrong type (9006), a bad value
+// (9007) and a read-only parameter (9008) apart, and list every offending
+// parameter in one fault (D§12.2).
+func decodePVSList(items []*etree.Element, fp string, check bool) ([]ParameterValueStruct, *fieldErr) {
 	out := make([]ParameterValueStruct, len(items))
-	var first *fieldErr
-	var faults []SetParameterValuesFault
 	for j, it := range items {
-		pv, err := decodePVS(it, "")
+		pv, err := decodePVS(it, check)
 		if err != nil {
 			// The path is built only on error: Sprintf per item would cost
 			// more than the rest of the item's decoding.
 			err.path = fmt.Sprintf("%s/ParameterValueStruct[%d]%s", fp, j+1, err.path)
-		}
-		if err != nil {
-			if err.paramFaults == nil {
-				return nil, err // structural: no name or no value
-			}
-			if first == nil {
-				first = err
-			}
-			faults = append(faults, err.paramFaults...)
+			return nil, err
 		}
 		out[j] = pv
-	}
-	if first != nil {
-		first.paramFaults = faults
-		return nil, first
 	}
 	return out, nil
 }
 
-func decodePVS(el *etree.Element, fp string) (ParameterValueStruct, *fieldErr) {
+// decodePVS decodes one ParameterValueStruct; error paths are relative to
+// it (decodePVSList prefixes them).
+func decodePVS(el *etree.Element, check bool) (ParameterValueStruct, *fieldErr) {
 	var name, value *etree.Element
 	for _, c := range el.Child {
 		if ce, ok := c.(*etree.Element); ok {
@@ -465,14 +461,14 @@ func decodePVS(el *etree.Element, fp string) (ParameterValueStruct, *fieldErr) {
 		}
 	}
 	if name == nil {
-		return ParameterValueStruct{}, argErr(fp+"/Name", "missing")
+		return ParameterValueStruct{}, argErr("/Name", "missing")
 	}
 	if value == nil {
-		return ParameterValueStruct{}, argErr(fp+"/Value", "missing")
+		return ParameterValueStruct{}, argErr("/Value", "missing")
 	}
 	pv := ParameterValueStruct{Name: name.Text(), Value: value.Text()}
 	if len(pv.Name) > 256 && utf8.RuneCountInString(pv.Name) > 256 {
-		return pv, argErr(fp+"/Name", "longer than 256 characters")
+		return pv, argErr("/Name", "longer than 256 characters")
 	}
 	for _, a := range value.Attr {
 		if a.Key == "type" && a.Space != "" && a.Space != "xmlns" && a.NamespaceURI() == NSXSI {
@@ -483,15 +479,11 @@ func decodePVS(el *etree.Element, fp string) (ParameterValueStruct, *fieldErr) {
 			pv.Type = canonicalType(local)
 		}
 	}
-	if err := checkValue(pv.Type, pv.Value); err != nil {
-		// The value itself stays out of the message: it may be a password.
-		fe := argErr(fp+"/Value", "value is not a valid %s", pv.Type)
-		fe.paramFaults = []SetParameterValuesFault{{
-			ParameterName: pv.Name,
-			FaultCode:     FaultInvalidParameterValue,
-			FaultString:   fmt.Sprintf("%s: value is not a valid %s", FaultInvalidParameterValue, pv.Type),
-		}}
-		return pv, fe
+	if check {
+		if err := checkValue(pv.Type, pv.Value); err != nil {
+			// The value itself stays out of the message: it may be a password.
+			return pv, argErr("/Value", "value is not a valid %s", pv.Type)
+		}
 	}
 	return pv, nil
 }

@@ -140,29 +140,31 @@ func billionLaughs() string {
 	return strings.Replace(b.String(), "&lol0;", "&lol;", -1)
 }
 
-// A value that does not match its xsi:type makes the whole SPV a 9003 whose
-// SetParameterValuesFault list names every offending parameter with 9007.
-func TestDecodeSPVTypeMismatch(t *testing.T) {
-	in := wrap(`<cwmp:SetParameterValues><ParameterList>
+// A SetParameterValues list is decoded without judging its values: the
+// CPE's data model tells 9005, 9006, 9007 and 9008 apart per parameter
+// (cwmp/datamodel). A CPE's GetParameterValuesResponse with a value that
+// does not match its xsi:type is an argument error, naming the element but
+// not the value.
+func TestDecodeValueCheckedExceptInSPV(t *testing.T) {
+	list := `<ParameterList>
 <ParameterValueStruct><Name>Device.A</Name><Value xsi:type="xsd:unsignedInt">abc</Value></ParameterValueStruct>
 <ParameterValueStruct><Name>Device.B</Name><Value xsi:type="xsd:string">ok</Value></ParameterValueStruct>
-<ParameterValueStruct><Name>Device.C</Name><Value xsi:type="xsd:boolean">yes</Value></ParameterValueStruct>
-</ParameterList><ParameterKey>k</ParameterKey></cwmp:SetParameterValues>`)
-	_, err := decodeString(in)
+</ParameterList>`
+	env, err := decodeString(wrap(`<cwmp:SetParameterValues>` + list + `<ParameterKey>k</ParameterKey></cwmp:SetParameterValues>`))
+	if err != nil {
+		t.Fatalf("SPV: %v", err)
+	}
+	spv := env.Body.(*SetParameterValues)
+	if len(spv.ParameterList) != 2 || spv.ParameterList[0].Value != "abc" || spv.ParameterList[0].Type != TypeUnsignedInt {
+		t.Fatalf("SPV list %+v", spv.ParameterList)
+	}
+	_, err = decodeString(wrap(`<cwmp:GetParameterValuesResponse>` + list + `</cwmp:GetParameterValuesResponse>`))
 	var de *DecodeError
-	if !errors.As(err, &de) || de.Code != FaultInvalidArguments || de.Method != "SetParameterValues" {
-		t.Fatalf("got %v", err)
+	if !errors.As(err, &de) || de.Code != FaultInvalidArguments || de.Field != "ParameterList/ParameterValueStruct[1]/Value" {
+		t.Fatalf("GPV response: %v", err)
 	}
-	f := de.Fault()
-	var names []string
-	for _, p := range f.Detail.SetParameterValuesFault {
-		if p.FaultCode != FaultInvalidParameterValue {
-			t.Errorf("%s: code %d", p.ParameterName, p.FaultCode)
-		}
-		names = append(names, p.ParameterName)
-	}
-	if !reflect.DeepEqual(names, []string{"Device.A", "Device.C"}) {
-		t.Errorf("param faults %v", names)
+	if strings.Contains(err.Error(), "abc") {
+		t.Fatalf("the error quotes the value: %v", err)
 	}
 }
 
@@ -184,8 +186,8 @@ func TestDecodeValueTypes(t *testing.T) {
 		{"xsd:decimal", "anything", true}, // not ours to judge
 	}
 	for _, c := range cases {
-		in := wrap(`<cwmp:SetParameterValues xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"><ParameterList><ParameterValueStruct><Name>A</Name><Value xsi:type="` +
-			c.typ + `">` + c.val + `</Value></ParameterValueStruct></ParameterList><ParameterKey/></cwmp:SetParameterValues>`)
+		in := wrap(`<cwmp:GetParameterValuesResponse xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"><ParameterList><ParameterValueStruct><Name>A</Name><Value xsi:type="` +
+			c.typ + `">` + c.val + `</Value></ParameterValueStruct></ParameterList></cwmp:GetParameterValuesResponse>`)
 		_, err := decodeString(in)
 		if (err == nil) != c.ok {
 			t.Errorf("%s %q: err %v, want ok=%v", c.typ, c.val, err, c.ok)

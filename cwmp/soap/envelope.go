@@ -248,8 +248,7 @@ func decodeBody(method *etree.Element) (Message, error) {
 	}
 	v := reflect.New(t)
 	if ferr := decodeStruct(method, planFor(t), v.Elem(), ""); ferr != nil {
-		return nil, &DecodeError{Code: FaultInvalidArguments, Method: method.Tag, Field: ferr.path,
-			ParamFaults: ferr.paramFaults, Err: ferr.err}
+		return nil, &DecodeError{Code: FaultInvalidArguments, Method: method.Tag, Field: ferr.path, Err: ferr.err}
 	}
 	return v.Interface().(Message), nil
 }

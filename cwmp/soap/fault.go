@@ -230,10 +230,7 @@ type DecodeError struct {
 	SOAPCode string
 	Method   string // body method when known
 	Field    string // offending element path, e.g. "ParameterList/ParameterValueStruct[3]/Value"
-	// ParamFaults lists per-parameter faults for a SetParameterValues whose
-	// values do not match their xsi:type.
-	ParamFaults []SetParameterValuesFault
-	Err         error
+	Err      error
 }
 
 func (e *DecodeError) Error() string {
@@ -258,11 +255,7 @@ func (e *DecodeError) Fault() *Fault {
 	case e.Code == FaultNone:
 		return nil
 	}
-	f := NewFault(e.Code, e.faultString())
-	if e.Method == "SetParameterValues" {
-		f.Detail.SetParameterValuesFault = e.ParamFaults
-	}
-	return f
+	return NewFault(e.Code, e.faultString())
 }
 
 func (e *DecodeError) faultString() string {

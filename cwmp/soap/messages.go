@@ -79,7 +79,7 @@ type GetRPCMethodsResponse struct {
 // ---- ACS → CPE requests and their responses ----
 
 type SetParameterValues struct {
-	ParameterList []ParameterValueStruct `cwmp:"ParameterList,array=cwmp:ParameterValueStruct"`
+	ParameterList []ParameterValueStruct `cwmp:"ParameterList,array=cwmp:ParameterValueStruct,unchecked"`
 	ParameterKey  string                 `cwmp:"ParameterKey,max=32"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,17 @@ type ParameterValueStruct struct {
 
 // errBadValue is wrapped when a value does not match its xsi:type.
 var errBadValue = errors.New("value does not match its type")
+
+// CheckValue reports whether Value is in the lexical space of Type, as the
+// schema requires of whoever sends it. The decoder leaves a
+// SetParameterValues list unchecked (the CPE's data model judges it); an
+// ACS calls this before sending one.
+func (pv ParameterValueStruct) CheckValue() error {
+	if err := checkValue(pv.Type, pv.Value); err != nil {
+		return fmt.Errorf("%s: value is not a valid %s: %w", pv.Name, pv.Type, err)
+	}
+	return nil
+}
 
 // checkValue validates v against the lexical space of t. Unknown types pass:
 // the data model, not the codec, decides what it accepts.
