@@ -116,7 +116,7 @@ func (f *fixture) input(t *testing.T) Input {
 		for _, tr := range st.Transfers.Owed() {
 			in.Transfers = append(in.Transfers, OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
 				CommandKey: tr.Request.CommandKey, FaultStruct: soap.FaultStruct{FaultCode: soap.FaultCode(tr.FaultCode), FaultString: tr.FaultString},
-				StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}})
+				StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}, Upload: tr.Request.Kind == event.KindUpload})
 		}
 	})
 	return in
