@@ -78,7 +78,11 @@
 //
 // # Faults (TransferComplete FaultStruct)
 //
-// Only codes allowed in TransferComplete are used (cwmp-digest.md §3.1):
+// Only codes allowed in TransferComplete are used (cwmp-digest.md §3.1).
+// cwmp-1-0.xsd knows fewer (no 9014–9020): in a session negotiated to 1.0
+// the session sends 9010 (download) or 9011 (upload) instead, with the
+// precise code in the FaultString (soap.FaultStruct.ForVersion); the
+// journal keeps the precise code.
 //
 //	9015  file server unreachable: DNS, connection refused or dial
 //	      timeout, TLS handshake or untrusted certificate — after the

@@ -222,7 +222,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 				FaultStruct:  soap.FaultStruct{FaultCode: soap.FaultCode(tr.FaultCode), FaultString: tr.FaultString},
 				StartTime:    tr.StartTime,
 				CompleteTime: tr.CompleteTime,
-			}})
+			}, Upload: tr.Request.Kind == event.KindUpload})
 		}
 		settings = projections.Settings{}
 		for k, v := range s.Settings {

@@ -13,8 +13,13 @@ import (
 
 // OwedTransfer is a TransferComplete the ACS has not acknowledged.
 type OwedTransfer struct {
-	ID      uint64 // the transfer's ID (sequence of its TransferQueued)
+	ID uint64 // the transfer's ID (sequence of its TransferQueued)
+	// Message is the outcome as journaled; its fault code is mapped to one
+	// the negotiated version knows only when sent (see sendTransfer).
 	Message soap.TransferComplete
+	// Upload says the transfer was an Upload: its fault falls back to 9011
+	// rather than 9010 in a version that lacks the precise code.
+	Upload bool
 }
 
 // Input is everything a session needs to know when it starts, taken from
@@ -326,6 +331,10 @@ func (c *Core) next() Step {
 func (c *Core) sendTransfer() Step {
 	c.phase = phaseTransfer
 	tc := c.owed[0].Message
+	// The actions report 9015–9020, which cwmp-1-0.xsd does not allow: a
+	// strict ACS of an older version would reject the whole message. Only
+	// the wire copy changes; the journal keeps the precise code.
+	tc.FaultStruct = tc.FaultStruct.ForVersion(c.version, c.owed[0].Upload)
 	return Step{Send: &Send{Method: "TransferComplete", Envelope: &soap.Envelope{Version: c.version,
 		Header: soap.Header{ID: fmt.Sprintf("cwmpd-tc-%d", c.owed[0].ID)}, Body: &tc}}}
 }

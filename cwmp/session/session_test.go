@@ -116,7 +116,7 @@ func (f *fixture) input(t *testing.T) Input {
 		for _, tr := range st.Transfers.Owed() {
 			in.Transfers = append(in.Transfers, OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
 				CommandKey: tr.Request.CommandKey, FaultStruct: soap.FaultStruct{FaultCode: soap.FaultCode(tr.FaultCode), FaultString: tr.FaultString},
-				StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}})
+				StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}, Upload: tr.Request.Kind == event.KindUpload})
 		}
 	})
 	return in
@@ -373,6 +373,52 @@ func TestMalformedACSRequestEndsSessionAndBadArgumentsGetAFault(t *testing.T) {
 	}
 	if out.Failure == nil || !strings.Contains(out.Failure.Message, "malformed XML") {
 		t.Fatalf("malformed XML: %+v", out.Failure)
+	}
+}
+
+// The CPE's fault for a request with a bad header goes in place of the
+// response and echoes the request's ID (D§3), also when the bad header
+// comes before the ID (SOAP does not order header entries).
+func TestFaultForBadHeaderEchoesIDWhateverTheOrder(t *testing.T) {
+	const id = `<cwmp:ID soap:mustUnderstand="1">req-7</cwmp:ID>`
+	cases := []struct {
+		name, header string
+		code         string         // SOAP faultcode
+		cwmp         soap.FaultCode // 0: a SOAP-level fault without detail
+	}{
+		{"bad HoldRequests before ID", `<cwmp:HoldRequests soap:mustUnderstand="1">yes</cwmp:HoldRequests>` + id,
+			soap.SOAPClient, soap.FaultInvalidArguments},
+		{"bad HoldRequests after ID", id + `<cwmp:HoldRequests soap:mustUnderstand="1">yes</cwmp:HoldRequests>`,
+			soap.SOAPClient, soap.FaultInvalidArguments},
+		{"unknown mustUnderstand header before ID", `<x:Foo xmlns:x="urn:x" soap:mustUnderstand="1">1</x:Foo>` + id,
+			soap.SOAPMustUnderstand, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			req := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2">` +
+				`<soap:Header>` + c.header + `</soap:Header><soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>`
+			a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
+				informResponse(soap.Header{}),
+				func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, req) },
+				noContent,
+			}}
+			srv := httptest.NewServer(a)
+			defer srv.Close()
+			if out := f.run(t, srv.URL, 5*time.Second); out.Failure != nil {
+				t.Fatal(out.Failure)
+			}
+			fl, ok := a.got[2].Body.(*soap.Fault)
+			if !ok || fl.Code != c.code {
+				t.Fatalf("request answered with %s", a.raw[2])
+			}
+			if c.cwmp != 0 && (fl.Detail == nil || fl.Detail.FaultCode != c.cwmp) {
+				t.Fatalf("fault %+v, want CWMP %d", fl.Detail, c.cwmp)
+			}
+			if a.got[2].Header.ID != "req-7" {
+				t.Fatalf("fault sent with cwmp:ID %q, want the request's req-7:\n%s", a.got[2].Header.ID, a.raw[2])
+			}
+		})
 	}
 }
 

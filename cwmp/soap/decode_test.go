@@ -114,6 +114,49 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// The fault for a bad header echoes the request's cwmp:ID (D§3) whatever
+// the order of the header entries, which SOAP 1.1 leaves free; the error
+// reported is the first bad header's.
+func TestDecodeBadHeaderKeepsID(t *testing.T) {
+	const id = `<cwmp:ID soapenv:mustUnderstand="1">req-7</cwmp:ID>`
+	hold := `<cwmp:HoldRequests soapenv:mustUnderstand="1">yes</cwmp:HoldRequests>`
+	timeout := `<cwmp:SessionTimeout soapenv:mustUnderstand="0">soon</cwmp:SessionTimeout>`
+	use := `<cwmp:UseCWMPVersion soapenv:mustUnderstand="1">2.0</cwmp:UseCWMPVersion>`
+	foreign := `<x:Foo xmlns:x="urn:x" soapenv:mustUnderstand="1">1</x:Foo>`
+	cases := []struct {
+		name     string
+		header   string
+		sentinel error
+		soapCode string
+		field    string
+	}{
+		{"HoldRequests before ID", hold + id, ErrInvalidArgument, "", "Header/HoldRequests"},
+		{"HoldRequests after ID", id + hold, ErrInvalidArgument, "", "Header/HoldRequests"},
+		{"SessionTimeout before ID", timeout + id, ErrInvalidArgument, "", "Header/SessionTimeout"},
+		{"UseCWMPVersion before ID", use + id, ErrInvalidArgument, "", "Header/UseCWMPVersion"},
+		{"first of two bad headers", timeout + hold + id, ErrInvalidArgument, "", "Header/SessionTimeout"},
+		{"first of two bad headers, swapped", hold + id + timeout, ErrInvalidArgument, "", "Header/HoldRequests"},
+		{"unknown mustUnderstand before ID", foreign + id, ErrMustUnderstand, SOAPMustUnderstand, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := strings.Replace(wrap("<cwmp:GetRPCMethods/>"),
+				`<cwmp:ID soapenv:mustUnderstand="1">req-9</cwmp:ID>`, c.header, 1)
+			env, err := decodeString(in)
+			var de *DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, c.sentinel) || de.SOAPCode != c.soapCode || de.Field != c.field {
+				t.Fatalf("got %v, want %v at %q (SOAP %q)", err, c.sentinel, c.field, c.soapCode)
+			}
+			if env == nil || env.Header.ID != "req-7" {
+				t.Fatalf("envelope %+v: want ID req-7 kept for the fault", env)
+			}
+			if env.Version != V1_2 {
+				t.Errorf("version %v, want the header's 1.2", env.Version)
+			}
+		})
+	}
+}
+
 func download(fileType, url string) string {
 	return "<cwmp:Download><CommandKey>k</CommandKey><FileType>" + fileType + "</FileType><URL>" + url +
 		"</URL><Username/><Password/><FileSize>0</FileSize><TargetFileName/><DelaySeconds>0</DelaySeconds></cwmp:Download>"

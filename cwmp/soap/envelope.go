@@ -170,7 +170,12 @@ func isTrue(s string) bool {
 	return s == "1" || s == "true"
 }
 
+// decodeHeader reads every header entry, even past a bad one, and returns
+// the first error: SOAP 1.1 leaves header entries unordered, and the fault
+// for a bad header must still echo the request's cwmp:ID (D§3) wherever
+// the ID stands.
 func decodeHeader(h *etree.Element, env *Envelope) error {
+	var first error
 	for _, c := range childElements(h) {
 		ns := c.NamespaceURI()
 		v, isCWMP := VersionFromNamespace(ns)
@@ -190,9 +195,11 @@ func decodeHeader(h *etree.Element, env *Envelope) error {
 				env.Version, env.Namespace = v, ns
 			}
 			text := strings.TrimSpace(c.Text())
-			bad := func(what string) error {
-				return &DecodeError{Code: FaultInvalidArguments, Field: "Header/" + c.Tag,
-					Err: fmt.Errorf("%w: %q is not %s", ErrInvalidArgument, truncate(text), what)}
+			bad := func(what string) {
+				if first == nil {
+					first = &DecodeError{Code: FaultInvalidArguments, Field: "Header/" + c.Tag,
+						Err: fmt.Errorf("%w: %q is not %s", ErrInvalidArgument, truncate(text), what)}
+				}
 			}
 			switch c.Tag {
 			case "ID":
@@ -201,14 +208,16 @@ func decodeHeader(h *etree.Element, env *Envelope) error {
 			case "HoldRequests":
 				b, err := parseBool(text)
 				if err != nil {
-					return bad("an xsd:boolean")
+					bad("an xsd:boolean")
+					continue
 				}
 				env.Header.HoldRequests = b
 				continue
 			case "SessionTimeout":
 				n, err := strconv.ParseUint(text, 10, 32)
 				if err != nil {
-					return bad("an xsd:unsignedInt")
+					bad("an xsd:unsignedInt")
+					continue
 				}
 				env.Header.SessionTimeout = uint32(n)
 				continue
@@ -217,7 +226,8 @@ func decodeHeader(h *etree.Element, env *Envelope) error {
 				continue
 			case "UseCWMPVersion":
 				if _, err := ParseVersion(text); err != nil {
-					return bad("a CWMP version")
+					bad("a CWMP version")
+					continue
 				}
 				env.Header.UseCWMPVersion = text
 				continue
@@ -229,7 +239,7 @@ func decodeHeader(h *etree.Element, env *Envelope) error {
 			env.Header.NotUnderstood = append(env.Header.NotUnderstood, xml.Name{Space: ns, Local: c.Tag})
 		}
 	}
-	return nil
+	return first
 }
 
 func decodeBody(method *etree.Element) (Message, error) {
