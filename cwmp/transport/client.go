@@ -115,7 +115,7 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
-		return nil, newError(KindConfig, err, "invalid ACS URL")
+		return nil, newError(KindConfig, parseError(cfg.URL, err), "invalid ACS URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, newError(KindConfig, nil, "ACS URL must start with http:// or https://")
@@ -183,6 +183,32 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("transport: cookie jar: %w", err)
 	}
 	return c, nil
+}
+
+// errUserinfoWithheld stands for a parse error in the part of a URL that may
+// hold credentials.
+var errUserinfoWithheld = errors.New("malformed URL before its last '@' (user-info, not shown)")
+
+// parseError is url.Parse's error on raw without what may be user-info:
+// url.Error quotes the whole raw URL, password included, and the package
+// promises that errors never carry the password. Everything before the
+// last '@' counts as user-info, even where url.Parse saw a host: an
+// unescaped '/' in a password ends the authority early, and its first half
+// then comes back quoted as an "invalid port". What follows the '@' is
+// parsed again on its own, so a mistake there is still reported in detail.
+func parseError(raw string, err error) error {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return err
+	}
+	rest := raw[at+1:]
+	if i := strings.Index(raw[:at], "://"); i >= 0 {
+		rest = raw[:i+len("://")] + rest
+	}
+	if _, rerr := url.Parse(rest); rerr != nil {
+		return rerr
+	}
+	return errUserinfoWithheld
 }
 
 // Insecure reports whether the session runs over plain http://, for the
