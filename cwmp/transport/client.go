@@ -108,7 +108,11 @@ type Client struct {
 	redirects int
 	basic     bool               // answer with Basic from now on
 	digest    *digest.ClientAuth // answer with this Digest state from now on
-	conn      *sessionConn       // nil until the first exchange, or after a close
+	// digestConn is the seq of the connection c.digest was first sent on,
+	// 0 until it is sent: the state belongs to that connection (D§2.3).
+	digestConn uint64
+	conn       *sessionConn // nil until the first exchange, or after a close
+	connSeq    uint64       // connections dialled so far; numbers them
 }
 
 // New checks cfg and prepares a Client. No connection is made yet.
@@ -319,20 +323,19 @@ func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []by
 func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, []byte, *http.Response, error) {
 	ectx, cancel := context.WithTimeout(ctx, c.cfg.ExchangeTimeout)
 	defer cancel()
-	p := post{url: c.url, kind: kind, body: body}
-	switch {
-	case c.digest != nil:
-		h, err := c.digest.Authorize(http.MethodPost, c.url.RequestURI())
-		if err != nil {
-			return 0, nil, nil, newError(KindAuth, err, "cannot compute digest response")
-		}
-		p.auth = h
-	case c.basic:
-		p.auth = digest.BasicAuthorization(c.cfg.Username, c.cfg.Password)
-	}
-
 	start := time.Now()
-	resp, err := c.roundTrip(ectx, p)
+	// Connected first: whether the Digest state may be reused depends on
+	// which connection the request goes on (see authorization).
+	sc, err := c.connect(ectx, c.url)
+	if err != nil {
+		return 0, nil, nil, classify(contextCause(ectx, err), ctx, ectx, c.haveClientCert)
+	}
+	p := post{url: c.url, kind: kind, body: body}
+	var aerr *Error
+	if p.auth, aerr = c.authorization(sc); aerr != nil {
+		return 0, nil, nil, aerr
+	}
+	resp, err := c.roundTrip(ectx, sc, p)
 	if err != nil {
 		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 	}
@@ -367,6 +370,44 @@ func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, 
 	return resp.StatusCode, respBody, resp, nil
 }
 
+// authorization is the Authorization header for the next request, which
+// goes on sc, or "" for none.
+//
+// Digest state is reused pre-emptively only on the connection it was first
+// sent on. D§2.3 wants a fresh cnonce from the CPE, and a fresh nonce from
+// the ACS, on every new TCP connection. On a new connection the state is
+// dropped and the request goes without credentials, so the ACS challenges
+// afresh and the answer carries its new nonce and a new cnonce. Keeping the
+// nonce with a new cnonce and nc restarting at 00000001 was rejected: an
+// ACS that counts nc per nonce (RFC 7616 §3.4; digest.Verifier does) sees
+// a replay, and an ACS that issues a nonce per connection refuses the old
+// nonce, so either way it costs the same extra 401 and relies on that 401
+// being answered. Dropping the state costs that 401 only when the ACS did
+// not keep the connection alive, which D§2.1 asks it to.
+//
+// State made from a challenge and not sent yet goes on whatever connection
+// comes next: an ACS that closes the connection after its 401 gets its
+// answer on the new one, and dropping it there would challenge again
+// without end.
+func (c *Client) authorization(sc *sessionConn) (string, *Error) {
+	if c.digest != nil && c.digestConn != 0 && c.digestConn != sc.seq {
+		c.log.Debug().Msg("new connection to the acs; digest state dropped for a fresh challenge")
+		c.digest, c.digestConn = nil, 0
+	}
+	switch {
+	case c.digest != nil:
+		h, err := c.digest.Authorize(http.MethodPost, c.url.RequestURI())
+		if err != nil {
+			return "", newError(KindAuth, err, "cannot compute digest response")
+		}
+		c.digestConn = sc.seq
+		return h, nil
+	case c.basic:
+		return digest.BasicAuthorization(c.cfg.Username, c.cfg.Password), nil
+	}
+	return "", nil
+}
+
 func challenges(h http.Header) []digest.Challenge {
 	var out []digest.Challenge
 	for _, v := range h.Values("WWW-Authenticate") {
@@ -390,7 +431,7 @@ func (c *Client) chooseAuth(cs []digest.Challenge) *Error {
 		if err != nil {
 			return newError(KindAuth, err, "cannot answer the ACS digest challenge")
 		}
-		c.digest, c.basic = a, false
+		c.digest, c.digestConn, c.basic = a, 0, false
 		c.log.Debug().Str("algorithm", string(a.Algorithm())).Msg("acs asked for digest authentication")
 		return nil
 	}

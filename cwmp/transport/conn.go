@@ -42,6 +42,7 @@ var errTooManyInterim = errors.New("more than 5 interim (1xx) responses")
 // (docs/benchmarks.md). Framing stays net/http's: Request.Write and
 // ReadResponse.
 type sessionConn struct {
+	seq    uint64   // 1 for the session's first connection, 2 for the next…
 	key    string   // scheme://host:port it was dialled for
 	raw    net.Conn // the TCP connection under TLS, if any
 	nc     net.Conn
@@ -151,7 +152,8 @@ func (c *Client) connect(ctx context.Context, u *url.URL) (*sessionConn, error) 
 		nc = tc
 	}
 	budget := &budgetReader{r: nc, n: math.MaxInt64}
-	c.conn = &sessionConn{key: key, raw: raw, nc: nc, budget: budget,
+	c.connSeq++
+	c.conn = &sessionConn{seq: c.connSeq, key: key, raw: raw, nc: nc, budget: budget,
 		br: bufio.NewReaderSize(budget, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10)}
 	return c.conn, nil
 }
@@ -165,26 +167,26 @@ type post struct {
 	body []byte
 }
 
-// roundTrip sends p on the session's connection and reads the response
-// headers. ctx's deadline bounds the whole exchange and its cancellation
-// interrupts it; the caller reads the body and closes it, which keeps the
-// connection only if the body was read to its end and neither side asked
-// to close.
-func (c *Client) roundTrip(ctx context.Context, p post) (*http.Response, error) {
-	resp, err := c.roundTripOn(ctx, p)
-	if err != nil && ctx.Err() != nil {
-		// What the socket reports (a past deadline, "operation was
-		// canceled") hides why: say it was the context.
-		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-	}
-	return resp, err
+// roundTrip sends p on sc, the session's connection from connect, and
+// reads the response headers. ctx's deadline bounds the whole exchange and
+// its cancellation interrupts it; the caller reads the body and closes it,
+// which keeps the connection only if the body was read to its end and
+// neither side asked to close.
+func (c *Client) roundTrip(ctx context.Context, sc *sessionConn, p post) (*http.Response, error) {
+	resp, err := c.roundTripOn(ctx, sc, p)
+	return resp, contextCause(ctx, err)
 }
 
-func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error) {
-	sc, err := c.connect(ctx, p.url)
-	if err != nil {
-		return nil, err
+// contextCause puts ctx's error in front of err once ctx has ended: what
+// the socket reports (a past deadline, "operation was canceled") hides why.
+func contextCause(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
+	return err
+}
+
+func (c *Client) roundTripOn(ctx context.Context, sc *sessionConn, p post) (*http.Response, error) {
 	deadline, _ := ctx.Deadline()
 	sc.nc.SetDeadline(deadline)
 	// A cancelled session must not wait for the deadline: a past deadline
@@ -208,7 +210,10 @@ func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error
 	req := &http.Request{Method: http.MethodPost, URL: p.url}
 	// Interim 1xx answers (100 Continue, 103 Early Hints) precede the real
 	// one; at most maxInterim of them, all within one header budget.
-	var resp *http.Response
+	var (
+		resp *http.Response
+		err  error
+	)
 	sc.budget.n = maxResponseHeaderBytes
 	for interim := 0; ; interim++ {
 		resp, err = http.ReadResponse(sc.br, req)
