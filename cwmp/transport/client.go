@@ -97,8 +97,10 @@ type Client struct {
 	log            zerolog.Logger
 	tlsConf        *tls.Config
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
-	jar            *cookiejar.Jar // this session's cookies only (D§2.4)
+	jar            *cookiejar.Jar // this session's cookies only (D§2.4); nil once over the limit
 	haveCookies    bool           // the jar was given one: look it up before each POST
+	cookies        cookieBook     // what jar may hold, against the session's limit
+	cookiesOver    bool           // the ACS set too many: the session has failed
 	insecure       bool
 	haveClientCert bool
 
@@ -323,6 +325,11 @@ func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []by
 func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, []byte, *http.Response, error) {
 	ectx, cancel := context.WithTimeout(ctx, c.cfg.ExchangeTimeout)
 	defer cancel()
+	if c.cookiesOver {
+		// The jar is gone; going on without its cookies would drop them
+		// silently.
+		return 0, nil, nil, classify(errCookieLimit, ctx, ectx, c.haveClientCert)
+	}
 	start := time.Now()
 	// Connected first: whether the Digest state may be reused depends on
 	// which connection the request goes on (see authorization).

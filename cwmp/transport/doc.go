@@ -36,7 +36,16 @@
 //     without TLS, and a password in clear text on the WAN is worse than a
 //     failed session an operator can see in last-session-error;
 //   - cookies live in a jar that belongs to the Client and dies with it,
-//     never persisted (D§2.4);
+//     never persisted (D§2.4). A session keeps at most 50 cookies of at
+//     most 16 KiB together, measured as they would go in a Cookie header
+//     (RFC 6265 §6.1 asks for at least 50 per domain; one ACS needs one or
+//     two). Cookies for paths or hosts the session never posts to count
+//     too, since the jar keeps them all the same; a cookie set again
+//     replaces its count, one deleted frees it. An answer that takes the
+//     session past the limit fails its exchange (KindBody), the jar is
+//     dropped at once and every later POST of the session fails the same
+//     way: cookies are never dropped silently, and neither memory nor the
+//     Cookie header grows without bound;
 //   - redirects 301, 302, 307 and 308 are followed with the same POST body,
 //     at most 5 per session (D§2.6); the new location applies to this Client
 //     only and URL reports it. A redirect from https to http is refused, and
