@@ -7,7 +7,8 @@
 //   - serves one path only, "/" followed by at least 16 random hex digits.
 //     NewPath draws one from a source the caller injects; the caller
 //     persists it (journal) and passes it back in Config.Path on every start
-//     so ConnectionRequestURL stays stable. Any other path is 404;
+//     so ConnectionRequestURL stays stable. Any other path is 404, the "*"
+//     of "OPTIONS *" included (net/http's own OPTIONS handler is off);
 //   - answers GET only (405 otherwise) and only with valid HTTP Digest
 //     credentials (qop=auth, MD5 — what every ACS speaks). Basic is refused
 //     with a Digest challenge. Credentials come from a callback each time, so

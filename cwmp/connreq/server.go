@@ -152,13 +152,19 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, v: v, bucket: newBucket(cfg.Burst, cfg.Interval, cfg.Now)}
 	s.srv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       15 * time.Second,
-		MaxHeaderBytes:    4 << 10,
-		ErrorLog:          log.New(io.Discard, "", 0),
+		Handler: s,
+		// net/http answers "OPTIONS *" itself unless told not to: that
+		// answer keeps the connection alive and skips ServeHTTP, so it
+		// escapes the close-after-answer rule and OnRequest, and a few
+		// such clients could hold every connection slot. Here it is just
+		// another unknown path.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            5 * time.Second,
+		ReadTimeout:                  10 * time.Second,
+		WriteTimeout:                 10 * time.Second,
+		IdleTimeout:                  15 * time.Second,
+		MaxHeaderBytes:               4 << 10,
+		ErrorLog:                     log.New(io.Discard, "", 0),
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package connreq
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
@@ -374,5 +375,41 @@ func TestAnswerDoesNotWaitForCallback(t *testing.T) {
 	client := &http.Client{Timeout: 3 * time.Second}
 	if resp := handshake(t, client, s.URL("127.0.0.1"), "acs", "pw"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, want 200 while the callback is still blocked", resp.StatusCode)
+	}
+}
+
+// "OPTIONS *" must reach ServeHTTP like any other request: net/http's
+// built-in answer keeps the connection open and reports nothing, so a few
+// such clients would hold every connection slot while the ACS waits.
+func TestOptionsStarIsRefusedAndClosed(t *testing.T) {
+	s, rec, _ := start(t, Config{MaxConns: 1})
+	conn, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("OPTIONS *: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !resp.Close {
+		t.Fatalf("OPTIONS * answered %d, Connection: close %v; want 404 and close", resp.StatusCode, resp.Close)
+	}
+	// The server must really hang up, not just say so.
+	if n, err := br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("after the answer read %d bytes, %v; want EOF", n, err)
+	}
+	// The only slot is free again: the ACS gets through while the OPTIONS
+	// client still holds its end open.
+	c := &http.Client{Timeout: 3 * time.Second}
+	if resp := handshake(t, c, s.URL("127.0.0.1"), "acs", "cr-secret"); resp.StatusCode != 200 {
+		t.Errorf("connection request after OPTIONS *: %d", resp.StatusCode)
+	}
+	if got := reasons(rec.waitFor(t, 3)); strings.Join(got, "|") != strings.Join(sorted(ReasonAccepted, ReasonChallenge, ReasonUnknownPath), "|") {
+		t.Errorf("reported %q; want OPTIONS * reported as an unknown path", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -278,5 +279,97 @@ func TestDigestNewChallengeMidSession(t *testing.T) {
 	}
 	if n := d.challenges.Load(); n != 2 {
 		t.Errorf("%d challenges, want 2", n)
+	}
+}
+
+// perConnDigestACS verifies Digest and closes the TCP connection after every
+// successful answer, as an ACS behind an HTTP/1.0 proxy does (D§2.1); a
+// challenge keeps the connection open for the answer unless closeAll is
+// set. With perConnNonce it also does what D§2.3 says an ACS should: a
+// nonce is good only on the connection it was issued on, and a nonce from
+// another one is refused with a plain (not stale) challenge. It records the cnonce of every
+// Authorization it is sent, accepted or not, by connection.
+type perConnDigestACS struct {
+	v            *digest.Verifier
+	perConnNonce bool
+	closeAll     bool
+
+	mu      sync.Mutex
+	issued  map[string]string   // nonce → connection it was issued on
+	cnonces map[string][]string // connection → cnonces sent on it
+	ok      int
+}
+
+func (d *perConnDigestACS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := r.Header.Get("Authorization")
+	err := d.v.Verify(r.Method, r.RequestURI, h, "u", "pw")
+	if a, perr := digest.ParseAuthorization(h); perr == nil && a.Scheme == "Digest" {
+		d.cnonces[r.RemoteAddr] = append(d.cnonces[r.RemoteAddr], a.Param("cnonce"))
+		if err == nil && d.perConnNonce && d.issued[a.Param("nonce")] != r.RemoteAddr {
+			err = errors.New("nonce issued on another connection")
+		}
+	}
+	if err != nil {
+		ch := d.v.Challenge(false)
+		cs, _ := digest.ParseChallenges(ch)
+		d.issued[cs[0].Nonce()] = r.RemoteAddr
+		w.Header().Set("WWW-Authenticate", ch)
+		if d.closeAll {
+			w.Header().Set("Connection", "close")
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	d.ok++
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// D§2.3: a fresh cnonce on every new TCP connection of the session, and a
+// session that still succeeds when the ACS wants a fresh nonce per
+// connection too. An ACS that also closes after its 401 gets the answer on
+// the next connection (no endless challenges) and, its nonce being good
+// anywhere, accepts it.
+func TestDigestFreshCnoncePerConnection(t *testing.T) {
+	const posts = 4
+	for _, tc := range []struct {
+		name                   string
+		perConnNonce, closeAll bool
+		conns                  int32
+	}{
+		{"nonce good on any connection", false, false, posts},
+		{"nonce per connection", true, false, posts},
+		{"connection closed after 401 too", false, true, 2 * posts},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := digest.NewVerifier(digest.VerifierConfig{Realm: "acs"})
+			d := &perConnDigestACS{v: v, perConnNonce: tc.perConnNonce, closeAll: tc.closeAll,
+				issued: map[string]string{}, cnonces: map[string][]string{}}
+			srv := newACS(t, d, nil)
+			c := newClient(t, Config{URL: srv.URL, Username: "u", Password: "pw"})
+			for i := range posts {
+				if status, _, err := c.Post(context.Background(), nil, Empty); err != nil || status != 204 {
+					t.Fatalf("POST %d: %d %v", i, status, err)
+				}
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if n := srv.conns.Load(); n != tc.conns || len(d.cnonces) != posts || d.ok != posts {
+				t.Fatalf("%d connections, %d with credentials, %d accepted; want %d, %d, %d",
+					n, len(d.cnonces), d.ok, tc.conns, posts, posts)
+			}
+			seen := map[string]string{}
+			for conn, cns := range d.cnonces {
+				for _, cn := range cns {
+					if prev, ok := seen[cn]; ok && prev != conn {
+						t.Errorf("cnonce %s sent on two connections, %s and %s", cn, prev, conn)
+					}
+					seen[cn] = conn
+				}
+			}
+		})
 	}
 }

@@ -97,8 +97,10 @@ type Client struct {
 	log            zerolog.Logger
 	tlsConf        *tls.Config
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
-	jar            *cookiejar.Jar // this session's cookies only (D§2.4)
+	jar            *cookiejar.Jar // this session's cookies only (D§2.4); nil once over the limit
 	haveCookies    bool           // the jar was given one: look it up before each POST
+	cookies        cookieBook     // what jar may hold, against the session's limit
+	cookiesOver    bool           // the ACS set too many: the session has failed
 	insecure       bool
 	haveClientCert bool
 
@@ -108,14 +110,18 @@ type Client struct {
 	redirects int
 	basic     bool               // answer with Basic from now on
 	digest    *digest.ClientAuth // answer with this Digest state from now on
-	conn      *sessionConn       // nil until the first exchange, or after a close
+	// digestConn is the seq of the connection c.digest was first sent on,
+	// 0 until it is sent: the state belongs to that connection (D§2.3).
+	digestConn uint64
+	conn       *sessionConn // nil until the first exchange, or after a close
+	connSeq    uint64       // connections dialled so far; numbers them
 }
 
 // New checks cfg and prepares a Client. No connection is made yet.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
-		return nil, newError(KindConfig, err, "invalid ACS URL")
+		return nil, newError(KindConfig, parseError(cfg.URL, err), "invalid ACS URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, newError(KindConfig, nil, "ACS URL must start with http:// or https://")
@@ -183,6 +189,32 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("transport: cookie jar: %w", err)
 	}
 	return c, nil
+}
+
+// errUserinfoWithheld stands for a parse error in the part of a URL that may
+// hold credentials.
+var errUserinfoWithheld = errors.New("malformed URL before its last '@' (user-info, not shown)")
+
+// parseError is url.Parse's error on raw without what may be user-info:
+// url.Error quotes the whole raw URL, password included, and the package
+// promises that errors never carry the password. Everything before the
+// last '@' counts as user-info, even where url.Parse saw a host: an
+// unescaped '/' in a password ends the authority early, and its first half
+// then comes back quoted as an "invalid port". What follows the '@' is
+// parsed again on its own, so a mistake there is still reported in detail.
+func parseError(raw string, err error) error {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return err
+	}
+	rest := raw[at+1:]
+	if i := strings.Index(raw[:at], "://"); i >= 0 {
+		rest = raw[:i+len("://")] + rest
+	}
+	if _, rerr := url.Parse(rest); rerr != nil {
+		return rerr
+	}
+	return errUserinfoWithheld
 }
 
 // Insecure reports whether the session runs over plain http://, for the
@@ -293,20 +325,24 @@ func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []by
 func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, []byte, *http.Response, error) {
 	ectx, cancel := context.WithTimeout(ctx, c.cfg.ExchangeTimeout)
 	defer cancel()
-	p := post{url: c.url, kind: kind, body: body}
-	switch {
-	case c.digest != nil:
-		h, err := c.digest.Authorize(http.MethodPost, c.url.RequestURI())
-		if err != nil {
-			return 0, nil, nil, newError(KindAuth, err, "cannot compute digest response")
-		}
-		p.auth = h
-	case c.basic:
-		p.auth = digest.BasicAuthorization(c.cfg.Username, c.cfg.Password)
+	if c.cookiesOver {
+		// The jar is gone; going on without its cookies would drop them
+		// silently.
+		return 0, nil, nil, classify(errCookieLimit, ctx, ectx, c.haveClientCert)
 	}
-
 	start := time.Now()
-	resp, err := c.roundTrip(ectx, p)
+	// Connected first: whether the Digest state may be reused depends on
+	// which connection the request goes on (see authorization).
+	sc, err := c.connect(ectx, c.url)
+	if err != nil {
+		return 0, nil, nil, classify(contextCause(ectx, err), ctx, ectx, c.haveClientCert)
+	}
+	p := post{url: c.url, kind: kind, body: body}
+	var aerr *Error
+	if p.auth, aerr = c.authorization(sc); aerr != nil {
+		return 0, nil, nil, aerr
+	}
+	resp, err := c.roundTrip(ectx, sc, p)
 	if err != nil {
 		return 0, nil, nil, classify(err, ctx, ectx, c.haveClientCert)
 	}
@@ -341,6 +377,44 @@ func (c *Client) exchange(ctx context.Context, body []byte, kind Message) (int, 
 	return resp.StatusCode, respBody, resp, nil
 }
 
+// authorization is the Authorization header for the next request, which
+// goes on sc, or "" for none.
+//
+// Digest state is reused pre-emptively only on the connection it was first
+// sent on. D§2.3 wants a fresh cnonce from the CPE, and a fresh nonce from
+// the ACS, on every new TCP connection. On a new connection the state is
+// dropped and the request goes without credentials, so the ACS challenges
+// afresh and the answer carries its new nonce and a new cnonce. Keeping the
+// nonce with a new cnonce and nc restarting at 00000001 was rejected: an
+// ACS that counts nc per nonce (RFC 7616 §3.4; digest.Verifier does) sees
+// a replay, and an ACS that issues a nonce per connection refuses the old
+// nonce, so either way it costs the same extra 401 and relies on that 401
+// being answered. Dropping the state costs that 401 only when the ACS did
+// not keep the connection alive, which D§2.1 asks it to.
+//
+// State made from a challenge and not sent yet goes on whatever connection
+// comes next: an ACS that closes the connection after its 401 gets its
+// answer on the new one, and dropping it there would challenge again
+// without end.
+func (c *Client) authorization(sc *sessionConn) (string, *Error) {
+	if c.digest != nil && c.digestConn != 0 && c.digestConn != sc.seq {
+		c.log.Debug().Msg("new connection to the acs; digest state dropped for a fresh challenge")
+		c.digest, c.digestConn = nil, 0
+	}
+	switch {
+	case c.digest != nil:
+		h, err := c.digest.Authorize(http.MethodPost, c.url.RequestURI())
+		if err != nil {
+			return "", newError(KindAuth, err, "cannot compute digest response")
+		}
+		c.digestConn = sc.seq
+		return h, nil
+	case c.basic:
+		return digest.BasicAuthorization(c.cfg.Username, c.cfg.Password), nil
+	}
+	return "", nil
+}
+
 func challenges(h http.Header) []digest.Challenge {
 	var out []digest.Challenge
 	for _, v := range h.Values("WWW-Authenticate") {
@@ -364,7 +438,7 @@ func (c *Client) chooseAuth(cs []digest.Challenge) *Error {
 		if err != nil {
 			return newError(KindAuth, err, "cannot answer the ACS digest challenge")
 		}
-		c.digest, c.basic = a, false
+		c.digest, c.digestConn, c.basic = a, 0, false
 		c.log.Debug().Str("algorithm", string(a.Algorithm())).Msg("acs asked for digest authentication")
 		return nil
 	}

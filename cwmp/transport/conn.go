@@ -33,6 +33,62 @@ const maxInterim = 5
 
 var errTooManyInterim = errors.New("more than 5 interim (1xx) responses")
 
+// Limits on the cookies a session keeps. RFC 6265 §6.1 asks a user agent
+// to store at least 50 cookies per domain (and 4096 bytes per cookie); a
+// CWMP session talks to one ACS, which needs one or two. 16 KiB bounds
+// the Cookie header, which many servers refuse well before that (8 KiB
+// per header line is a common default), and so the jar's memory.
+const (
+	maxCookies     = 50
+	maxCookieBytes = 16 << 10
+)
+
+var errCookieLimit = errors.New("cookie limit exceeded")
+
+// cookieKey names a cookie as the jar does: by domain, path and name, so
+// that a cookie set again replaces the one it replaces in the jar.
+type cookieKey struct{ domain, path, name string }
+
+// cookieBook counts the cookies the session's jar may hold: cookiejar
+// cannot list them, and some are never sent to the session's URL (another
+// path, another host after a redirect) yet take memory all the same. It
+// errs on the high side: the path is taken as set, not normalised, cookies
+// the jar refuses are counted, and one that merely expires keeps its
+// count; only one deleted by Max-Age or a past Expires frees it.
+type cookieBook struct {
+	sizes map[cookieKey]int
+	bytes int
+}
+
+func (b *cookieBook) count() int { return len(b.sizes) }
+
+// add records cks set by an answer from u and reports whether the session
+// stays within maxCookies and maxCookieBytes. A cookie's size is what it
+// adds to a Cookie header: "name=value", quotes cookieHeader may put
+// around the value, and the "; " that separates it.
+func (b *cookieBook) add(u *url.URL, cks []*http.Cookie, now time.Time) bool {
+	if b.sizes == nil {
+		b.sizes = map[cookieKey]int{}
+	}
+	for _, ck := range cks {
+		domain := strings.ToLower(strings.TrimPrefix(ck.Domain, "."))
+		if domain == "" {
+			domain = strings.ToLower(u.Hostname())
+		}
+		k := cookieKey{domain, ck.Path, ck.Name}
+		b.bytes -= b.sizes[k]
+		delete(b.sizes, k)
+		// As the jar does: Max-Age wins over Expires.
+		if ck.MaxAge < 0 || ck.MaxAge == 0 && !ck.Expires.IsZero() && !ck.Expires.After(now) {
+			continue
+		}
+		n := len(ck.Name) + len("=") + len(ck.Value) + len(`""`) + len("; ")
+		b.sizes[k] = n
+		b.bytes += n
+	}
+	return len(b.sizes) <= maxCookies && b.bytes <= maxCookieBytes
+}
+
 // sessionConn is the session's one connection. CWMP exchanges are strictly
 // one at a time (no pipelining, Post calls serialised), so the Client writes
 // a request and reads its response itself, on the caller's goroutine.
@@ -42,6 +98,7 @@ var errTooManyInterim = errors.New("more than 5 interim (1xx) responses")
 // (docs/benchmarks.md). Framing stays net/http's: Request.Write and
 // ReadResponse.
 type sessionConn struct {
+	seq    uint64   // 1 for the session's first connection, 2 for the next…
 	key    string   // scheme://host:port it was dialled for
 	raw    net.Conn // the TCP connection under TLS, if any
 	nc     net.Conn
@@ -151,7 +208,8 @@ func (c *Client) connect(ctx context.Context, u *url.URL) (*sessionConn, error) 
 		nc = tc
 	}
 	budget := &budgetReader{r: nc, n: math.MaxInt64}
-	c.conn = &sessionConn{key: key, raw: raw, nc: nc, budget: budget,
+	c.connSeq++
+	c.conn = &sessionConn{seq: c.connSeq, key: key, raw: raw, nc: nc, budget: budget,
 		br: bufio.NewReaderSize(budget, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10)}
 	return c.conn, nil
 }
@@ -165,26 +223,26 @@ type post struct {
 	body []byte
 }
 
-// roundTrip sends p on the session's connection and reads the response
-// headers. ctx's deadline bounds the whole exchange and its cancellation
-// interrupts it; the caller reads the body and closes it, which keeps the
-// connection only if the body was read to its end and neither side asked
-// to close.
-func (c *Client) roundTrip(ctx context.Context, p post) (*http.Response, error) {
-	resp, err := c.roundTripOn(ctx, p)
-	if err != nil && ctx.Err() != nil {
-		// What the socket reports (a past deadline, "operation was
-		// canceled") hides why: say it was the context.
-		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-	}
-	return resp, err
+// roundTrip sends p on sc, the session's connection from connect, and
+// reads the response headers. ctx's deadline bounds the whole exchange and
+// its cancellation interrupts it; the caller reads the body and closes it,
+// which keeps the connection only if the body was read to its end and
+// neither side asked to close.
+func (c *Client) roundTrip(ctx context.Context, sc *sessionConn, p post) (*http.Response, error) {
+	resp, err := c.roundTripOn(ctx, sc, p)
+	return resp, contextCause(ctx, err)
 }
 
-func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error) {
-	sc, err := c.connect(ctx, p.url)
-	if err != nil {
-		return nil, err
+// contextCause puts ctx's error in front of err once ctx has ended: what
+// the socket reports (a past deadline, "operation was canceled") hides why.
+func contextCause(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
+	return err
+}
+
+func (c *Client) roundTripOn(ctx context.Context, sc *sessionConn, p post) (*http.Response, error) {
 	deadline, _ := ctx.Deadline()
 	sc.nc.SetDeadline(deadline)
 	// A cancelled session must not wait for the deadline: a past deadline
@@ -208,7 +266,10 @@ func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error
 	req := &http.Request{Method: http.MethodPost, URL: p.url}
 	// Interim 1xx answers (100 Continue, 103 Early Hints) precede the real
 	// one; at most maxInterim of them, all within one header budget.
-	var resp *http.Response
+	var (
+		resp *http.Response
+		err  error
+	)
 	sc.budget.n = maxResponseHeaderBytes
 	for interim := 0; ; interim++ {
 		resp, err = http.ReadResponse(sc.br, req)
@@ -227,6 +288,16 @@ func (c *Client) roundTripOn(ctx context.Context, p post) (*http.Response, error
 	sc.budget.n = math.MaxInt64
 	if c.jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
 		if cks := resp.Cookies(); len(cks) > 0 {
+			if !c.cookies.add(p.url, cks, time.Now()) {
+				// Failed rather than trimmed: a session that silently
+				// loses a cookie fails later and obscurely at the ACS.
+				// The jar goes at once, so memory stays bounded even if
+				// the caller keeps the Client, and every later exchange
+				// fails the same way (see exchange).
+				err := fmt.Errorf("%w: %d cookies, %d bytes", errCookieLimit, c.cookies.count(), c.cookies.bytes)
+				c.jar, c.cookies, c.haveCookies, c.cookiesOver = nil, cookieBook{}, false, true
+				return fail(err)
+			}
 			c.jar.SetCookies(p.url, cks)
 			c.haveCookies = true
 		}

@@ -23,7 +23,7 @@ const (
 	KindNetwork                         // refused, reset, closed, DNS…
 	KindHTTPStatus                      // a status other than 200/204/401/3xx
 	KindRedirect                        // redirect loop or unusable Location
-	KindBody                            // response body too large or unreadable
+	KindBody                            // response body too large or unreadable, too many cookies
 	KindCanceled                        // the caller's context ended
 )
 
@@ -140,6 +140,8 @@ func classify(err error, parent, exchange context.Context, haveClientCert bool) 
 		return newError(KindNetwork, err, "connection closed by ACS")
 	case errors.Is(err, errHeaderTooLarge):
 		return newError(KindNetwork, err, "ACS response headers larger than 64 KiB")
+	case errors.Is(err, errCookieLimit):
+		return newError(KindBody, err, "ACS set more cookies than a session keeps (at most %d, %d KiB together)", maxCookies, maxCookieBytes>>10)
 	case errors.Is(err, errTooManyInterim):
 		return newError(KindNetwork, err, "ACS sent more than 5 interim (1xx) responses")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):

@@ -162,6 +162,28 @@ func TestConfigRefusals(t *testing.T) {
 	}
 }
 
+// url.Parse's error quotes the whole raw URL; New must not pass on the
+// user-info in it, nor a piece of a password that an unescaped '/' made
+// url.Parse take for a port.
+func TestNewErrorCarriesNoUserinfo(t *testing.T) {
+	for _, tc := range []struct{ url, detail string }{
+		{"https://opsuser:Hunter2-very-secret@acs.example.com:80a/cwmp", `"https://acs.example.com:80a/cwmp": invalid port ":80a" after host`},
+		{"https://opsuser:Hunter2/very-secret@acs.example.com/cwmp", "user-info"},
+		{"https://opsuser:Hunter2%zzvery-secret@acs.example.com/cwmp", "user-info"},
+	} {
+		_, err := New(Config{URL: tc.url, Username: "opsuser", Password: "Hunter2-very-secret"})
+		e := wantError(t, err, KindConfig, "invalid ACS URL")
+		for _, secret := range []string{"opsuser", "Hunter2", "very-secret", "%zz"} {
+			if strings.Contains(err.Error(), secret) || strings.Contains(e.UserMessage(), secret) {
+				t.Errorf("New(%q): error carries user-info %q: %v", tc.url, secret, err)
+			}
+		}
+		if !strings.Contains(err.Error(), tc.detail) {
+			t.Errorf("New(%q) = %v; want it to say %s", tc.url, err, tc.detail)
+		}
+	}
+}
+
 func TestInsecure(t *testing.T) {
 	if c := newClient(t, Config{URL: "http://acs.example/"}); !c.Insecure() {
 		t.Error("http URL not reported insecure")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -196,5 +197,119 @@ func TestWholeSessionShape(t *testing.T) {
 	}
 	if challenges.Load() != 1 || srv.conns.Load() != 1 {
 		t.Errorf("%d challenges over %d connections, want 1 and 1", challenges.Load(), srv.conns.Load())
+	}
+}
+
+// cookieACS sets, on every answer, the cookies set returns for the k-th
+// request (from 1), and records the longest Cookie header it was sent.
+type cookieACS struct {
+	set func(k int) []*http.Cookie
+
+	mu        sync.Mutex
+	requests  int
+	maxHeader int
+}
+
+func (a *cookieACS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	a.mu.Lock()
+	a.requests++
+	k := a.requests
+	a.maxHeader = max(a.maxHeader, len(r.Header.Get("Cookie")))
+	a.mu.Unlock()
+	for _, ck := range a.set(k) {
+		http.SetCookie(w, ck)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *cookieACS) stats() (requests, maxHeader int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.requests, a.maxHeader
+}
+
+const cookieLimitMessage = "ACS set more cookies than a session keeps (at most 50, 16 KiB together)"
+
+// A hostile ACS must not grow the session's memory or its Cookie header
+// without bound: past the limit the exchange and the session fail, and no
+// cookie is dropped silently.
+func TestCookieLimitEndsTheSession(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(k int) []*http.Cookie
+		// failAt is the POST (from 1) whose answer crosses the limit.
+		failAt int
+	}{
+		// 5 cookies of about 1 KiB per answer: 15 fit in 16 KiB, 20 do not.
+		{"bytes", func(k int) []*http.Cookie {
+			var cks []*http.Cookie
+			for i := range 5 {
+				cks = append(cks, &http.Cookie{Name: fmt.Sprintf("c%d_%d", k, i), Value: strings.Repeat("v", 1000), Path: "/"})
+			}
+			return cks
+		}, 4},
+		// 20 small cookies per answer: 40 fit, 60 do not.
+		{"count", func(k int) []*http.Cookie {
+			var cks []*http.Cookie
+			for i := range 20 {
+				cks = append(cks, &http.Cookie{Name: fmt.Sprintf("c%d_%d", k, i), Value: "v", Path: "/"})
+			}
+			return cks
+		}, 3},
+		// Cookies for a path the session never posts to are never sent,
+		// but the jar would keep them all the same.
+		{"never sent", func(k int) []*http.Cookie {
+			return []*http.Cookie{{Name: fmt.Sprintf("c%d", k), Value: strings.Repeat("v", 4000), Path: "/elsewhere"}}
+		}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &cookieACS{set: tc.set}
+			srv := newACS(t, a, nil)
+			c := newClient(t, Config{URL: srv.URL + "/acs"})
+			for i := 1; i < tc.failAt; i++ {
+				if _, _, err := c.Post(context.Background(), nil, Empty); err != nil {
+					t.Fatalf("POST %d: %v", i, err)
+				}
+			}
+			_, _, err := c.Post(context.Background(), nil, Empty)
+			wantError(t, err, KindBody, cookieLimitMessage)
+			// The session is over: its cookies are gone and later POSTs
+			// fail the same way without reaching the ACS.
+			if c.jar != nil {
+				t.Error("the session still holds its cookie jar")
+			}
+			_, _, err = c.Post(context.Background(), nil, Empty)
+			wantError(t, err, KindBody, cookieLimitMessage)
+			requests, maxHeader := a.stats()
+			if requests != tc.failAt {
+				t.Errorf("ACS saw %d requests, want %d", requests, tc.failAt)
+			}
+			if maxHeader > 16<<10 {
+				t.Errorf("CPE sent a %d-byte Cookie header", maxHeader)
+			}
+		})
+	}
+}
+
+// An ACS that sets its session cookie again on every answer, and deletes
+// another, stays within the limit however long the session.
+func TestCookieSetAgainIsCountedOnce(t *testing.T) {
+	a := &cookieACS{set: func(k int) []*http.Cookie {
+		return []*http.Cookie{
+			{Name: "session", Value: strings.Repeat("s", 1000) + fmt.Sprint(k), Path: "/"},
+			{Name: fmt.Sprintf("step%d", k), Value: strings.Repeat("x", 1000), Path: "/"},
+			{Name: fmt.Sprintf("step%d", k-1), Value: "", Path: "/", MaxAge: -1},
+		}
+	}}
+	srv := newACS(t, a, nil)
+	c := newClient(t, Config{URL: srv.URL + "/acs"})
+	for i := range 100 {
+		if _, _, err := c.Post(context.Background(), nil, Empty); err != nil {
+			t.Fatalf("POST %d: %v", i, err)
+		}
+	}
+	if _, maxHeader := a.stats(); maxHeader < 2000 {
+		t.Errorf("longest Cookie header %d bytes: the cookies were not sent back", maxHeader)
 	}
 }
