@@ -35,6 +35,11 @@ func (s *State) Redacted() *State {
 		if tr.Request.Password != "" {
 			tr.Request.Password = event.Redacted
 		}
+		tr.Request.URL = event.RedactURL(tr.Request.URL)
+		for i, f := range tr.Files {
+			f.URL = event.RedactURL(f.URL)
+			tr.Files[i] = f
+		}
 	}
 	return c
 }

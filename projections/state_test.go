@@ -151,7 +151,9 @@ func TestRedactedStateHoldsNoSecret(t *testing.T) {
 		{Name: SettingPassword, Value: "pw-secret"}, {Name: SettingConnectionRequestPassword, Value: "cr-secret"}}})
 	f.add(event.ParametersSet{Values: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "u-secret", Hidden: true}}})
 	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "v-secret", Hidden: true}}})
-	f.add(event.TransferQueued{Kind: event.KindDownload, Password: "dl-secret"})
+	id := f.add(event.TransferQueued{Kind: event.KindDownload, Password: "dl-secret", URL: "https://cpe:url-secret@files.example/fw.bin?sig=sig-secret"})
+	f.add(event.TransferStarted{Transfer: id, StartTime: t0})
+	f.add(event.TransferProgress{Transfer: id, URL: "https://cpe:link-secret@files.example/part", Offset: 4096})
 	red, _ := f.s.Redacted().Snapshot()
 	if strings.Contains(string(red), "secret") {
 		t.Fatalf("secret in redacted state: %s", red)

@@ -116,6 +116,11 @@ func TestRedactRemovesEverySecret(t *testing.T) {
 		ValueChanged{Changes: []ParamValue{{Name: "Device.P", Value: "hidden-value", Hidden: true}}},
 		SettingsReset{Defaults: []Setting{{"connection-request-password", "s3cret"}}},
 		FactoryResetDone{Defaults: []Setting{{"password", "s3cret"}}},
+		TransferQueued{Kind: KindDownload, URL: "https://cpe:s3cret@files.example/fw.bin"},
+		TransferProgress{Transfer: 1, URL: "http://cpe:s3cret@files.example/a", Offset: 10},
+		TransferFetched{Transfer: 1, URL: "http://cpe:s3cret@files.example/a", Path: "/tmp/a"},
+		TransferQueued{Kind: KindUpload, URL: "http://cpe:s3cret@[::1"}, // does not parse
+		TransferQueued{Kind: KindDownload, URL: "https://files.example/fw.bin?X-Amz-Signature=s3cret"},
 	)
 	for _, e := range evs {
 		typ, payload := MustEncode(e)
@@ -137,6 +142,22 @@ func TestRedactRemovesEverySecret(t *testing.T) {
 	_ = Redact(orig)
 	if orig.Changes[0].Value != "s3cret" {
 		t.Fatal("Redact modified its argument")
+	}
+}
+
+// A URL keeps what a post-mortem needs: only the password goes.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://cpe:s3cret@files.example:8443/fw.bin?sig=1":  "https://cpe:%28redacted%29@files.example:8443/fw.bin?(redacted)",
+		"https://files.example/fw.bin?X-Amz-Signature=s3cret": "https://files.example/fw.bin?(redacted)",
+		"https://cpe@files.example/fw.bin":                    "https://cpe@files.example/fw.bin",
+		"https://files.example/fw.bin":                        "https://files.example/fw.bin",
+		"":                                                    "",
+		"http://cpe:s3cret@[::1":                              Redacted,
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

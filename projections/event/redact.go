@@ -1,6 +1,10 @@
 package event
 
-import "fmt"
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
 
 // Redacted replaces a secret in exports.
 const Redacted = "(redacted)"
@@ -60,9 +64,47 @@ func Redact(e Event) Event {
 		if v.Password != "" {
 			v.Password = Redacted
 		}
+		v.URL = RedactURL(v.URL)
+		return v
+	case TransferProgress:
+		v.URL = RedactURL(v.URL)
+		return v
+	case TransferFetched:
+		v.URL = RedactURL(v.URL)
 		return v
 	}
 	return e
+}
+
+// RedactURL replaces what may be a credential in a file server's URL with
+// Redacted: the password of its user-info ("https://user:secret@host/..."),
+// which net/http sends as Basic credentials, and its query, where signed
+// URLs carry their tokens ("?X-Amz-Signature=..."). The scheme, user name,
+// host and path stay: they are what a post-mortem needs. A URL that does
+// not parse but could hold either is withheld whole.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.ContainsAny(s, "@?") {
+			return Redacted
+		}
+		return s
+	}
+	changed := false
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), Redacted)
+			changed = true
+		}
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = Redacted, false
+		changed = true
+	}
+	if !changed {
+		return s
+	}
+	return u.String()
 }
 
 // RedactPayload redacts a raw journal payload. A payload that cannot be

@@ -102,7 +102,7 @@ func (e RebootRequested) Summary() string {
 func (e FactoryResetRequested) Summary() string { return "by " + e.Source }
 func (e FactoryResetDone) Summary() string      { return "defaults: " + settings(e.Defaults) }
 func (e TransferQueued) Summary() string {
-	s := fmt.Sprintf("%s ck=%q type=%q url=%s", e.Kind, e.CommandKey, e.FileType, e.URL)
+	s := fmt.Sprintf("%s ck=%q type=%q url=%s", e.Kind, e.CommandKey, e.FileType, RedactURL(e.URL))
 	if e.FileSize > 0 {
 		s += fmt.Sprintf(" size=%d", e.FileSize)
 	}
