@@ -69,13 +69,18 @@ type Journal struct {
 	// because snapshots do not cover enough; a new snapshot clears it. Without
 	// it every commit over the limit would rescan snapshots for nothing.
 	retentionBlocked atomic.Bool
-	commits          atomic.Uint64 // successful group commits, for tests and benchmarks
-	compactions      atomic.Uint64 // level-0 compactions run by the maintenance goroutine
-	sinceL0Check     atomic.Int64  // bytes written since the last level-0 check (compact.go)
-	memTableSize     int64
-	openMaint        *time.Timer  // the delayed first level-0 check
-	compactMu        sync.Mutex   // held while tables may leave the levels (compact.go, trim_linux.go)
-	inflight         atomic.Int64 // Append/Import calls between submit and return
+	// settled is set openCompactDelay after Open (at once for a journal
+	// near the level-0 stall): retention waits for it, as compaction does,
+	// so that trimming a long journal does not compete with the agent's
+	// start and first session.
+	settled      atomic.Bool
+	commits      atomic.Uint64 // successful group commits, for tests and benchmarks
+	compactions  atomic.Uint64 // level-0 compactions run by the maintenance goroutine
+	sinceL0Check atomic.Int64  // bytes written since the last level-0 check (compact.go)
+	memTableSize int64
+	openMaint    *time.Timer  // the delayed first level-0 check
+	compactMu    sync.Mutex   // held while tables may leave the levels (compact.go, trim_linux.go)
+	inflight     atomic.Int64 // Append/Import calls between submit and return
 	// beforeCommit, when set by a test, runs just before the group's Commit;
 	// an error from it fails the group as a Badger error would.
 	beforeCommit func() error
@@ -186,18 +191,23 @@ func Open(opts Options) (*Journal, error) {
 		}
 		go j.commitLoop()
 		go j.maintLoop()
-		j.maybeTriggerRetention()
 		// A journal reopened may hold level-0 tables (every close flushes
 		// the memtable into one). Compacting them can wait: at start the
 		// agent folds the journal and opens its first session, and on a
 		// one-core router a compaction beside them would delay both.
 		delay := openCompactDelay
+		if opts.settleDelay != 0 {
+			delay = max(opts.settleDelay, 0)
+		}
 		if j.level0Tables() >= bo.NumLevelZeroTablesStall-2 {
 			// Restarts faster than the delay (a crash loop: each open
 			// adds a table) must not walk level 0 up to the stall.
 			delay = 0
 		}
-		j.openMaint = time.AfterFunc(delay, j.wakeMaint)
+		j.openMaint = time.AfterFunc(delay, func() {
+			j.settled.Store(true)
+			j.wakeMaint() // the maintenance pass enforces retention too
+		})
 	}
 	return j, nil
 }

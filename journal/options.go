@@ -40,6 +40,10 @@ type Options struct {
 	// full disk with it).
 	FreeSpace func() (uint64, error)
 
+	// settleDelay overrides openCompactDelay (negative: none) so tests see
+	// retention act on their first appends.
+	settleDelay time.Duration
+
 	// memTableSize overrides defaultMemTableSize so tests can cross many
 	// memtables with little data.
 	memTableSize int64

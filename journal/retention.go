@@ -33,7 +33,7 @@ func (j *Journal) overLimit() bool {
 // goroutine: the appender that crossed the limit does not pay for the
 // deletion.
 func (j *Journal) maybeTriggerRetention() {
-	if j.readOnly || j.retentionBlocked.Load() || !j.overLimit() {
+	if j.readOnly || !j.settled.Load() || j.retentionBlocked.Load() || !j.overLimit() {
 		return
 	}
 	j.wakeMaint()

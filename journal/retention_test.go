@@ -10,6 +10,7 @@ func TestRetentionByCountKeepsUncovered(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(t, dir)
 	o.Retention.MaxRecords = 100
+	o.settleDelay = -1
 	j := mustOpen(t, o)
 	appendN(t, j, 250)
 
@@ -46,6 +47,7 @@ func TestRetentionByCountKeepsUncovered(t *testing.T) {
 func TestRetentionMinimumAcrossSnapshotNames(t *testing.T) {
 	o := testOptions(t, t.TempDir())
 	o.Retention.MaxRecords = 10
+	o.settleDelay = -1
 	j := mustOpen(t, o)
 	defer j.Close()
 	appendN(t, j, 100)
@@ -117,6 +119,7 @@ func TestRetentionByBytes(t *testing.T) {
 func TestRetentionRunsAfterAppends(t *testing.T) {
 	o := testOptions(t, t.TempDir())
 	o.Retention.MaxRecords = 20
+	o.settleDelay = -1
 	j := mustOpen(t, o)
 	defer j.Close()
 	appendN(t, j, 20)
@@ -135,6 +138,7 @@ func TestRetentionRunsAfterAppends(t *testing.T) {
 	// Never the newest record, even when a snapshot covers everything.
 	o2 := testOptions(t, t.TempDir())
 	o2.Retention.MaxRecords = 1
+	o2.settleDelay = -1
 	k := mustOpen(t, o2)
 	defer k.Close()
 	appendN(t, k, 5)
@@ -187,4 +191,32 @@ func TestLargeRetentionPassDoesNotStall(t *testing.T) {
 		t.Fatalf("append after the pass: %v (level 0 holds %d tables)", err, j.level0Tables())
 	}
 	t.Logf("first %d, level 0 %d tables, %d compactions", j.FirstSeq(), j.level0Tables(), j.Compactions())
+}
+
+// Retention waits until the journal has settled after Open, as compaction
+// does: an agent starting on a long journal folds it and runs its first
+// session before any trimming competes with them.
+func TestRetentionWaitsForTheSettleDelay(t *testing.T) {
+	o := testOptions(t, t.TempDir())
+	o.Retention.MaxRecords = 20
+	o.settleDelay = 500 * time.Millisecond
+	j := mustOpen(t, o)
+	defer j.Close()
+	opened := time.Now()
+	appendN(t, j, 50)
+	if err := j.SaveSnapshot(Snapshot{Name: "p", Seq: 50}); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, 1)
+	time.Sleep(100 * time.Millisecond)
+	if first := j.FirstSeq(); first != 1 && time.Since(opened) < o.settleDelay {
+		t.Fatalf("retention ran %v after Open, before the settle delay: first seq %d", time.Since(opened), first)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for j.FirstSeq() == 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("retention never ran after the settle delay")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

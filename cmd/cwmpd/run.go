@@ -48,6 +48,7 @@ type runConfig struct {
 	procs        int
 	timerSlack   time.Duration
 	minFree      string
+	journalMax   string
 	args         []string // the full command line, re-executed on reboot
 }
 
@@ -74,6 +75,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
 	fs.DurationVar(&c.stopWait, "stop-wait", 10*time.Second, "how long SIGTERM waits for a running session")
 	fs.StringVar(&c.minFree, "min-free", "20MiB", "free space the journal leaves on its filesystem: below it appends are refused (disk full) instead of letting Badger crash")
+	fs.StringVar(&c.journalMax, "journal-max", "8MiB", "journal records kept, by their encoded size: past it the oldest records already covered by a state snapshot are dropped (about 23,000 periodic sessions at 8MiB); 0 keeps everything")
 	fs.IntVar(&c.procs, "procs", 1, "threads running Go code at once (GOMAXPROCS; the environment variable wins): 1 suits a daemon that mostly waits")
 	fs.DurationVar(&c.timerSlack, "timer-slack", 10*time.Millisecond, "how late the kernel may run the agent's timers so that wake-ups coalesce (Linux timer slack, like systemd's TimerSlackNSec=; hook programs inherit it), at most 1s; 0 keeps the slack cwmpd was started with")
 	fs.StringVar(&c.memoryLimit, "memory-limit", "24MiB", "soft limit of the Go heap (GOMEMLIMIT): the garbage collector works harder near it instead of growing; 0 turns it off")
@@ -217,8 +219,14 @@ func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, lo
 	if err != nil {
 		return usagef("run: --min-free: %v", err)
 	}
+	var keep journal.Retention
+	if c.journalMax != "0" {
+		if keep.MaxBytes, err = parseBytes(c.journalMax); err != nil {
+			return usagef("run: --journal-max: %v", err)
+		}
+	}
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID, MinFreeBytes: minFree,
-		Logger: log.With().Str("component", "journal").Logger()})
+		Retention: keep, Logger: log.With().Str("component", "journal").Logger()})
 	if errors.Is(err, journal.ErrLocked) {
 		return usagef("run: %s is in use by another cwmpd", c.state)
 	}

@@ -80,6 +80,10 @@ func (s *Store) boot() (*projections.State, error) {
 		if err := s.apply(st, r.Record()); err != nil {
 			return nil, err
 		}
+		// A long tail folded here counts toward the next snapshot, which
+		// then comes with the next append: the next start is fast again,
+		// and retention, which keeps what no snapshot covers, can trim.
+		s.sinceSnap++
 	}
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("live: boot: %w", err)
