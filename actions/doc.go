@@ -51,7 +51,9 @@
 // TransferApplying and TransferFinished re-runs the platform step, so the
 // platform steps are idempotent: InstallFirmware recognises an install
 // already done (Sim: the version file already holds the version; Hooks:
-// the running version, or its install marker), ApplyConfig for the sim
+// the running version, or its install marker, which is written before the
+// command and removed again when the command fails, so only an install
+// cut short by the stop or crash itself is taken as done), ApplyConfig for the sim
 // recomputes the same events from the journal (it touches nothing else),
 // SetDefaultConfig rewrites the same file. The Runner itself never guesses
 // whether an install happened; it always asks the platform again.
