@@ -139,9 +139,48 @@ func (c *FileClient) http() *http.Client {
 				DisableCompression: true,
 			}
 		}
-		c.client = &http.Client{Transport: rt}
+		c.client = &http.Client{Transport: rt, CheckRedirect: checkRedirect}
 	})
 	return c.client
+}
+
+// maxRedirects bounds the redirects one request follows (net/http's own
+// default, which a CheckRedirect replaces).
+const maxRedirects = 10
+
+// checkRedirect vets each redirect before net/http follows it. A refusal
+// is a *Fault that ends the transfer at once: retrying would meet the same
+// redirect. The fault is 9016 for a download (the file cannot be accessed
+// where the server sends us) and 9011 for an upload.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	to := req.URL.Redacted()
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		// Not a dropped connection: the transport would only refuse the
+		// scheme, on every retry.
+		return redirectFault(via, "file server redirected to %s, which is not an http(s) URL", to)
+	}
+	if len(via) >= maxRedirects {
+		return redirectFault(via, "file server redirected more than %d times (last to %s)", maxRedirects, to)
+	}
+	return nil
+}
+
+func redirectFault(via []*http.Request, format string, args ...any) *Fault {
+	code := FaultAccess
+	if via[0].Method != http.MethodGet {
+		code = FaultUpload
+	}
+	return faultf(code, nil, format, args...)
+}
+
+// refusedRedirect returns the *Fault of a redirect checkRedirect refused
+// (Client.Do wraps it in a *url.Error), or nil.
+func refusedRedirect(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return nil
 }
 
 // checkURL accepts http and https URLs only (the Download/Upload RPC

@@ -92,7 +92,8 @@
 //	9012  401 (after answering the challenge with the credentials, or with
 //	      none to give); 403 when credentials were given
 //	9016  404 and any other 4xx (403 without credentials); a URL that is
-//	      not http(s)
+//	      not http(s), also as a redirect's target (file://, ftp://…), and
+//	      more than 10 redirects: at once, not retried
 //	9017  connection dropped (or silent for IdleTimeout) after it was
 //	      made, more often than the retries allow, or a server that keeps
 //	      restarting the file (over 1.5× its size in one fetch)

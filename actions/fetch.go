@@ -300,6 +300,9 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if f := refusedRedirect(err); f != nil {
+				return nil, f
+			}
 			f := connectFault(st.u, err)
 			if st.received > 0 || !isConnectError(err) {
 				f = faultf(FaultIncomplete, err, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(err))
