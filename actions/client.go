@@ -150,7 +150,8 @@ const maxRedirects = 10
 
 // checkRedirect vets each redirect before net/http follows it. A refusal
 // is a *Fault that ends the transfer at once: retrying would meet the same
-// redirect. The fault is 9016 for a download (the file cannot be accessed
+// redirect. A redirect is followed only when it repeats the request as it
+// was: same method, same body. The fault is 9016 for a download (the file cannot be accessed
 // where the server sends us) and 9011 for an upload.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	to := req.URL.Redacted()
@@ -158,6 +159,17 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		// Not a dropped connection: the transport would only refuse the
 		// scheme, on every retry.
 		return redirectFault(via, "file server redirected to %s, which is not an http(s) URL", to)
+	}
+	if req.Method != via[0].Method || via[0].ContentLength != 0 && req.ContentLength != via[0].ContentLength {
+		// 301/302/303 turn net/http's PUT into a GET without the body,
+		// whose 2xx would pass for a stored upload. Only 307/308 repeat
+		// the request faithfully (Upload sets GetBody for them).
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		return redirectFault(via, "file server answered the %s with HTTP %d to %s, which would not resend the file; not followed",
+			via[0].Method, status, to)
 	}
 	if len(via) >= maxRedirects {
 		return redirectFault(via, "file server redirected more than %d times (last to %s)", maxRedirects, to)

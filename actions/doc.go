@@ -107,8 +107,9 @@
 //	      anything else
 //	9020  a ScheduleDownload whose last time window ended before it ran
 //	9011  any upload failure (non-2xx, export failure, a connection cut
-//	      after it was made); upload auth failures are 9012 and
-//	      unreachable servers 9015
+//	      after it was made, a redirect that would not repeat the PUT with
+//	      its body: 301/302/303, or to a URL that is not http(s)); upload
+//	      auth failures are 9012 and unreachable servers 9015
 //	9002  internal error: the agent's own files (the download directory)
 //	      unusable
 //
@@ -126,5 +127,8 @@
 // byte 0. A 206 whose Content-Range does not start at N restarts from 0
 // too. Credentials are sent only after a 401 challenge (Digest preferred,
 // via cwmp/digest, else Basic), then up front on later requests of the
-// same fetch.
+// same fetch. Redirects are followed only when they repeat the request
+// as it was (same method and body: 307/308 for an upload, any for a
+// download) to an http(s) URL, at most 10 times; a refused redirect is a
+// fault at once (9016 download, 9011 upload), never retried.
 package actions

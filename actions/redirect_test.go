@@ -3,9 +3,12 @@ package actions
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -36,5 +39,56 @@ func TestFetchRedirectUnusableFailsAtOnce(t *testing.T) {
 				t.Errorf("%d requests: the refused redirect was retried", n)
 			}
 		})
+	}
+}
+
+// An upload answered 301/302/303 fails with 9011: net/http would resend
+// the PUT as a GET without the file, and that GET's 200 is no upload.
+func TestUploadRedirectChangingMethodFails(t *testing.T) {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+		var puts, others atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut {
+				others.Add(1)
+				w.Write([]byte("<html>welcome</html>"))
+				return
+			}
+			puts.Add(1)
+			http.Redirect(w, r, "/moved", status)
+		}))
+		p := filepath.Join(t.TempDir(), "cfg")
+		os.WriteFile(p, []byte("config"), 0o644)
+		err := testClient().Upload(context.Background(), UploadRequest{URL: srv.URL + "/up/cfg", Path: p})
+		srv.Close()
+		var f *Fault
+		if !errors.As(err, &f) || f.Code != FaultUpload || !strings.Contains(f.Msg, "HTTP "+strconv.Itoa(status)) {
+			t.Errorf("HTTP %d: err %v, want 9011 naming the status", status, err)
+		}
+		if puts.Load() != 1 || others.Load() != 0 {
+			t.Errorf("HTTP %d: %d PUTs, %d other requests; want the one PUT", status, puts.Load(), others.Load())
+		}
+	}
+}
+
+// 307 and 308 repeat the PUT with its body: followed, and the file arrives.
+func TestUploadRedirectKeepingMethodFollowed(t *testing.T) {
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		var stored atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/moved" {
+				http.Redirect(w, r, "/moved", status)
+				return
+			}
+			b, _ := io.ReadAll(r.Body)
+			stored.Store(r.Method + " " + string(b))
+			w.WriteHeader(http.StatusCreated)
+		}))
+		p := filepath.Join(t.TempDir(), "cfg")
+		os.WriteFile(p, []byte("config"), 0o644)
+		err := testClient().Upload(context.Background(), UploadRequest{URL: srv.URL + "/up/cfg", Path: p})
+		srv.Close()
+		if got, _ := stored.Load().(string); err != nil || got != "PUT config" {
+			t.Errorf("HTTP %d: err %v, stored %q", status, err, got)
+		}
 	}
 }
