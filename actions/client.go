@@ -160,6 +160,12 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		// scheme, on every retry.
 		return redirectFault(via, "file server redirected to %s, which is not an http(s) URL", to)
 	}
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		// net/http would copy our Authorization header (Basic: the
+		// password) to the same host name over plain http; the ACS
+		// transport refuses this downgrade for the same reason.
+		return redirectFault(via, "file server redirected from https to %s; refused", to)
+	}
 	if req.Method != via[0].Method || via[0].ContentLength != 0 && req.ContentLength != via[0].ContentLength {
 		// 301/302/303 turn net/http's PUT into a GET without the body,
 		// whose 2xx would pass for a stored upload. Only 307/308 repeat

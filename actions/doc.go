@@ -92,8 +92,9 @@
 //	9012  401 (after answering the challenge with the credentials, or with
 //	      none to give); 403 when credentials were given
 //	9016  404 and any other 4xx (403 without credentials); a URL that is
-//	      not http(s), also as a redirect's target (file://, ftp://…), and
-//	      more than 10 redirects: at once, not retried
+//	      not http(s), also as a redirect's target (file://, ftp://…), a
+//	      redirect from https to http, and more than 10 redirects: at once,
+//	      not retried
 //	9017  connection dropped (or silent for IdleTimeout) after it was
 //	      made, more often than the retries allow, or a server that keeps
 //	      restarting the file (over 1.5× its size in one fetch)
@@ -108,7 +109,8 @@
 //	9020  a ScheduleDownload whose last time window ended before it ran
 //	9011  any upload failure (non-2xx, export failure, a connection cut
 //	      after it was made, a redirect that would not repeat the PUT with
-//	      its body: 301/302/303, or to a URL that is not http(s)); upload
+//	      its body: 301/302/303, or from https to http, or to a URL that
+//	      is not http(s)); upload
 //	      auth failures are 9012 and unreachable servers 9015
 //	9002  internal error: the agent's own files (the download directory)
 //	      unusable
@@ -129,6 +131,10 @@
 // via cwmp/digest, else Basic), then up front on later requests of the
 // same fetch. Redirects are followed only when they repeat the request
 // as it was (same method and body: 307/308 for an upload, any for a
-// download) to an http(s) URL, at most 10 times; a refused redirect is a
-// fault at once (9016 download, 9011 upload), never retried.
+// download) to an http(s) URL, never from https to http (net/http would
+// copy a Basic Authorization to the same host name in clear), at most 10
+// times; a refused redirect is a fault at once (9016 download, 9011
+// upload), never retried. A manifest's links get the Download's
+// credentials only on the manifest's host, and not over http when the
+// manifest came over https.
 package actions

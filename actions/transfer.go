@@ -212,7 +212,7 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 			base, _ := url.Parse(req.URL)
 			for i, l := range m.Links {
 				user, pass := "", ""
-				if lu, err := url.Parse(l.URL); err == nil && base != nil && lu.Host == base.Host {
+				if lu, err := url.Parse(l.URL); err == nil && base != nil && linkGetsCredentials(base, lu) {
 					user, pass = req.Username, req.Password
 				}
 				p, err := r.fetchFile(ctx, tr, i+1, l.URL, user, pass, l.Size, l.SHA256)
@@ -252,6 +252,17 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 		}
 		return r.finish(ctx, log, tr, start, nil, FaultTransfer, nil, false)
 	}
+}
+
+// linkGetsCredentials tells whether a manifest link may be answered with
+// the Download's credentials: same host (and port) as the manifest, and
+// not downgraded from https to http, where a Basic answer would carry the
+// password in clear (the rule checkRedirect applies to redirects).
+func linkGetsCredentials(manifest, link *url.URL) bool {
+	if link.Host != manifest.Host {
+		return false
+	}
+	return link.Scheme == manifest.Scheme || link.Scheme == "https"
 }
 
 func urlPath(raw string) string {
