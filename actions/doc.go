@@ -102,7 +102,9 @@
 //	      manifest's size/sha256); an invalid firmware manifest; a
 //	      configuration file that is not a configuration script
 //	9010  not enough free space (statfs of the download directory against
-//	      the remaining bytes plus a reserve), disk full while writing
+//	      the remaining bytes plus a reserve, up front when the size is
+//	      known and again while writing, so a chunked body of unknown size
+//	      stops at the reserve too), disk full while writing
 //	      (ENOSPC), a file larger than MaxSize, 5xx after the retries,
 //	      install/apply failure (a hook's non-zero exit, with its stderr),
 //	      anything else
