@@ -286,7 +286,13 @@ func (r *Runner) manifestOf(name string) (*Manifest, error) {
 	if !IsManifest(head[:n]) {
 		return nil, nil
 	}
-	data, err := os.ReadFile(name)
+	// At most one byte past the manifest limit: enough for ParseManifest
+	// to refuse a larger file (9018) without holding an image-sized file
+	// (an HTML error page, say) in memory.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, faultf(FaultInternal, err, "downloaded file: %v", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
 		return nil, faultf(FaultInternal, err, "downloaded file: %v", err)
 	}
