@@ -139,9 +139,66 @@ func (c *FileClient) http() *http.Client {
 				DisableCompression: true,
 			}
 		}
-		c.client = &http.Client{Transport: rt}
+		c.client = &http.Client{Transport: rt, CheckRedirect: checkRedirect}
 	})
 	return c.client
+}
+
+// maxRedirects bounds the redirects one request follows (net/http's own
+// default, which a CheckRedirect replaces).
+const maxRedirects = 10
+
+// checkRedirect vets each redirect before net/http follows it. A refusal
+// is a *Fault that ends the transfer at once: retrying would meet the same
+// redirect. A redirect is followed only when it repeats the request as it
+// was: same method, same body. The fault is 9016 for a download (the file cannot be accessed
+// where the server sends us) and 9011 for an upload.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	to := req.URL.Redacted()
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		// Not a dropped connection: the transport would only refuse the
+		// scheme, on every retry.
+		return redirectFault(via, "file server redirected to %s, which is not an http(s) URL", to)
+	}
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		// net/http would copy our Authorization header (Basic: the
+		// password) to the same host name over plain http; the ACS
+		// transport refuses this downgrade for the same reason.
+		return redirectFault(via, "file server redirected from https to %s; refused", to)
+	}
+	if req.Method != via[0].Method || via[0].ContentLength != 0 && req.ContentLength != via[0].ContentLength {
+		// 301/302/303 turn net/http's PUT into a GET without the body,
+		// whose 2xx would pass for a stored upload. Only 307/308 repeat
+		// the request faithfully (Upload sets GetBody for them).
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		return redirectFault(via, "file server answered the %s with HTTP %d to %s, which would not resend the file; not followed",
+			via[0].Method, status, to)
+	}
+	if len(via) >= maxRedirects {
+		return redirectFault(via, "file server redirected more than %d times (last to %s)", maxRedirects, to)
+	}
+	return nil
+}
+
+func redirectFault(via []*http.Request, format string, args ...any) *Fault {
+	code := FaultAccess
+	if via[0].Method != http.MethodGet {
+		code = FaultUpload
+	}
+	return faultf(code, nil, format, args...)
+}
+
+// refusedRedirect returns the *Fault of a redirect checkRedirect refused
+// (Client.Do wraps it in a *url.Error), or nil.
+func refusedRedirect(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return nil
 }
 
 // checkURL accepts http and https URLs only (the Download/Upload RPC

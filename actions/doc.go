@@ -51,7 +51,9 @@
 // TransferApplying and TransferFinished re-runs the platform step, so the
 // platform steps are idempotent: InstallFirmware recognises an install
 // already done (Sim: the version file already holds the version; Hooks:
-// the running version, or its install marker), ApplyConfig for the sim
+// the running version, or its install marker, which is written before the
+// command and removed again when the command fails, so only an install
+// cut short by the stop or crash itself is taken as done), ApplyConfig for the sim
 // recomputes the same events from the journal (it touches nothing else),
 // SetDefaultConfig rewrites the same file. The Runner itself never guesses
 // whether an install happened; it always asks the platform again.
@@ -90,7 +92,9 @@
 //	9012  401 (after answering the challenge with the credentials, or with
 //	      none to give); 403 when credentials were given
 //	9016  404 and any other 4xx (403 without credentials); a URL that is
-//	      not http(s)
+//	      not http(s), also as a redirect's target (file://, ftp://…), a
+//	      redirect from https to http, and more than 10 redirects: at once,
+//	      not retried
 //	9017  connection dropped (or silent for IdleTimeout) after it was
 //	      made, more often than the retries allow, or a server that keeps
 //	      restarting the file (over 1.5× its size in one fetch)
@@ -98,14 +102,18 @@
 //	      manifest's size/sha256); an invalid firmware manifest; a
 //	      configuration file that is not a configuration script
 //	9010  not enough free space (statfs of the download directory against
-//	      the remaining bytes plus a reserve), disk full while writing
+//	      the remaining bytes plus a reserve, up front when the size is
+//	      known and again while writing, so a chunked body of unknown size
+//	      stops at the reserve too), disk full while writing
 //	      (ENOSPC), a file larger than MaxSize, 5xx after the retries,
 //	      install/apply failure (a hook's non-zero exit, with its stderr),
 //	      anything else
 //	9020  a ScheduleDownload whose last time window ended before it ran
 //	9011  any upload failure (non-2xx, export failure, a connection cut
-//	      after it was made); upload auth failures are 9012 and
-//	      unreachable servers 9015
+//	      after it was made, a redirect that would not repeat the PUT with
+//	      its body: 301/302/303, or from https to http, or to a URL that
+//	      is not http(s)); upload
+//	      auth failures are 9012 and unreachable servers 9015
 //	9002  internal error: the agent's own files (the download directory)
 //	      unusable
 //
@@ -123,5 +131,12 @@
 // byte 0. A 206 whose Content-Range does not start at N restarts from 0
 // too. Credentials are sent only after a 401 challenge (Digest preferred,
 // via cwmp/digest, else Basic), then up front on later requests of the
-// same fetch.
+// same fetch. Redirects are followed only when they repeat the request
+// as it was (same method and body: 307/308 for an upload, any for a
+// download) to an http(s) URL, never from https to http (net/http would
+// copy a Basic Authorization to the same host name in clear), at most 10
+// times; a refused redirect is a fault at once (9016 download, 9011
+// upload), never retried. A manifest's links get the Download's
+// credentials only on the manifest's host, and not over http when the
+// manifest came over https.
 package actions

@@ -73,7 +73,8 @@ type fetchState struct {
 // file restarts from 0). Dropped connections, connect failures and 5xx
 // answers are retried up to MaxRetries times with back-off, each retry
 // resuming. The free space (statfs) must hold the remaining bytes plus the
-// reserve, and the file must not exceed MaxSize. At the end the size and
+// reserve (checked up front when the size is known, and while writing),
+// and the file must not exceed MaxSize. At the end the size and
 // sha256 are checked against req (when given). Every failure is a *Fault
 // (see doc.go for the table), except a cancelled ctx and an error from
 // Progress, which are returned as they are: the download then stays
@@ -178,18 +179,81 @@ func (c *FileClient) checkSpace(st *fetchState, total int64) error {
 	if total > c.maxSize() {
 		return faultf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", total, c.maxSize())
 	}
-	free := c.FreeSpace
-	if free == nil {
-		free = freeSpace
-	}
-	avail, err := free(filepath.Dir(st.req.Path))
-	if err != nil || avail < 0 {
+	avail, ok := c.available(st)
+	if !ok {
 		return nil // unknown: the write itself will tell (ENOSPC → 9010)
 	}
 	need := total - st.off + c.reserve()
 	if avail < need {
 		return faultf(FaultTransfer, nil, "not enough free space: %d bytes needed (with %d reserved), %d available", need, c.reserve(), avail)
 	}
+	return nil
+}
+
+// available is the free space (statfs) where st is downloaded; false
+// when unknown.
+func (c *FileClient) available(st *fetchState) (int64, bool) {
+	free := c.FreeSpace
+	if free == nil {
+		free = freeSpace
+	}
+	avail, err := free(filepath.Dir(st.req.Path))
+	if err != nil || avail < 0 {
+		return 0, false
+	}
+	return avail, true
+}
+
+// spaceCheckEvery is how many bytes copyBody writes between two statfs
+// calls: rare enough to cost nothing next to the writes.
+const spaceCheckEvery = 1 << 20
+
+// spaceGuard keeps the writes of one attempt above the reserve even when
+// the size was not known up front (a chunked body, FileSize 0), or other
+// writers take space meanwhile. It counts the room left as measured, minus
+// what it wrote since, and measures again every spaceCheckEvery bytes,
+// keeping the smaller figure (the file system may account writes late).
+type spaceGuard struct {
+	c       *FileClient
+	st      *fetchState
+	known   bool
+	room    int64 // bytes that may still be written before the reserve
+	sinceFS int64 // bytes written since the last statfs
+}
+
+func (c *FileClient) newSpaceGuard(st *fetchState) *spaceGuard {
+	g := &spaceGuard{c: c, st: st}
+	g.measure()
+	return g
+}
+
+func (g *spaceGuard) measure() {
+	avail, ok := g.c.available(g.st)
+	if !ok {
+		return // unknown: ENOSPC from the write is the only guard
+	}
+	room := avail - g.c.reserve()
+	if !g.known || room < g.room {
+		g.room = room
+	}
+	g.known, g.sinceFS = true, 0
+}
+
+// reserve is called before writing n bytes; the fault is the up-front
+// check's (9010, not enough free space).
+func (g *spaceGuard) reserve(n int64) error {
+	if g.sinceFS >= spaceCheckEvery {
+		g.measure()
+	}
+	if !g.known {
+		return nil
+	}
+	if n > g.room {
+		return faultf(FaultTransfer, nil, "not enough free space: %d bytes written, more would cut into the %d bytes reserved (%d available)",
+			g.st.off, g.c.reserve(), g.room+g.c.reserve())
+	}
+	g.room -= n
+	g.sinceFS += n
 	return nil
 }
 
@@ -300,6 +364,9 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if f := refusedRedirect(err); f != nil {
+				return nil, f
+			}
 			f := connectFault(st.u, err)
 			if st.received > 0 || !isConnectError(err) {
 				f = faultf(FaultIncomplete, err, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(err))
@@ -322,6 +389,7 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 	timer := time.AfterFunc(idle, cancelAttempt)
 	defer timer.Stop()
 	buf := make([]byte, 32<<10)
+	space := c.newSpaceGuard(st)
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
@@ -331,6 +399,9 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 			}
 			if st.req.Size > 0 && st.off+int64(n) > st.req.Size {
 				return faultf(FaultCorrupted, nil, "size mismatch: more than the expected %d bytes", st.req.Size)
+			}
+			if err := space.reserve(int64(n)); err != nil {
+				return err
 			}
 			if _, err := st.f.Write(buf[:n]); err != nil {
 				return writeFault(err)

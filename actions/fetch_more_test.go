@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -138,5 +139,46 @@ func TestFetchBudgetAgainstRestartingServer(t *testing.T) {
 	}
 	if got := served.Load(); got > int64(len(data))*3/2+int64(len(data))*7/10 {
 		t.Errorf("%d bytes served for a %d-byte file", got, len(data))
+	}
+}
+
+// A chunked body (no Content-Length, no FileSize) stops at the reserve
+// too: the free space is checked while writing, not only up front. The
+// free space here is that of a disk with 100 KiB above the reserve, less
+// what the download file really holds.
+func TestFetchChunkedBodyKeepsReserve(t *testing.T) {
+	data := randomBytes(t, 640<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < len(data); i += 32 << 10 {
+			w.Write(data[i : i+32<<10])
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+		}
+	}))
+	defer srv.Close()
+	dest := filepath.Join(t.TempDir(), "f")
+	disk := func(room int64) func(string) (int64, error) {
+		return func(string) (int64, error) {
+			var used int64
+			if fi, err := os.Stat(dest); err == nil {
+				used = fi.Size()
+			}
+			return DefaultReserve + room - used, nil
+		}
+	}
+	c := testClient()
+	c.FreeSpace = disk(100 << 10)
+	_, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/fw.bin", Path: dest})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultTransfer || !strings.Contains(f.Msg, "not enough free space") {
+		t.Fatalf("640 KiB body with 100 KiB above the reserve: err %v, want 9010 not enough free space", err)
+	}
+	if fi, err := os.Stat(dest); err != nil || fi.Size() > 100<<10 {
+		t.Errorf("wrote %v bytes (%v) past the reserve", fi.Size(), err)
+	}
+	// The same body fits with 1 MiB above the reserve.
+	c = testClient()
+	c.FreeSpace = disk(1 << 20)
+	if got, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/fw.bin", Path: dest}); err != nil || got.SHA256 != sha(data) {
+		t.Errorf("with room: %+v %v", got, err)
 	}
 }

@@ -169,7 +169,11 @@ func (h *Hooks) FactoryReset(ctx context.Context) error {
 // sysupgrade reboots the router by itself — was started before a crash or
 // that reboot), the install is not run twice; it is reported done when the
 // version is unknown, and failed (9010) when the version is known and is
-// not the running one.
+// not the running one. When the command fails on its own (non-zero exit,
+// timeout, not configured, not startable) the marker is removed again, so
+// a retried Download of the same image runs the install instead of finding
+// the marker; it is kept only when ctx ended mid-install, as a crash or
+// sysupgrade's own reboot leaves it.
 func (h *Hooks) InstallFirmware(ctx context.Context, files []string, version string) error {
 	if version != "" && h.Identity().SoftwareVersion == version {
 		return nil
@@ -199,7 +203,37 @@ func (h *Hooks) InstallFirmware(ctx context.Context, files []string, version str
 	if err := writeAtomic(marker, []byte(key+"\n")); err != nil {
 		return faultf(FaultTransfer, err, "firmware install marker: %v", err)
 	}
-	return h.run(ctx, "firmware install", h.Firmware, FaultTransfer, nil, files, version)
+	err := h.run(ctx, "firmware install", h.Firmware, FaultTransfer, nil, files, version)
+	if err == nil || ctx.Err() != nil {
+		// Success, or we are being stopped (shutdown, or the reboot the
+		// install itself started): the marker stays, so the repeat after
+		// the restart does not install twice.
+		return err
+	}
+	if rmErr := removeDurably(marker); rmErr != nil {
+		// A marker left behind would report the next attempt done without
+		// installing: say so instead of hiding it behind the hook's fault.
+		var f *Fault
+		if errors.As(err, &f) {
+			return faultf(f.Code, errors.Join(err, rmErr), "%s (and its install marker could not be removed: %v)", f.Msg, rmErr)
+		}
+		return fmt.Errorf("firmware install: %w (install marker not removed: %w)", err, rmErr)
+	}
+	return err
+}
+
+// removeDurably removes name and syncs its directory, so that the removal
+// survives a crash right after it; a missing file is not an error.
+func removeDurably(name string) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(name))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // ApplyConfig implements Platform. The router's configuration is its own

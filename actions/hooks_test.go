@@ -71,3 +71,55 @@ func TestHooksQuoting(t *testing.T) {
 }
 
 func projParams() projections.Params { return projections.Params{} }
+
+// A firmware command that fails leaves no install marker: the ACS's retry
+// of the same image runs the command again instead of being told the
+// install is done. Covers an unknown version (the marker is the only
+// guard) and a known one.
+func TestHooksFailedInstallRunsAgain(t *testing.T) {
+	for _, version := range []string{"", "2.0"} {
+		dir := t.TempDir()
+		img := filepath.Join(dir, "img")
+		os.WriteFile(img, []byte("image"), 0o644)
+		ran := filepath.Join(dir, "ran")
+		h := &Hooks{Firmware: "echo 'sysupgrade: image check failed' >&2; exit 1", VersionCommand: "echo 1.0", StateDir: dir}
+		err := h.InstallFirmware(context.Background(), []string{img}, version)
+		var f *Fault
+		if !errors.As(err, &f) || f.Code != FaultTransfer || !strings.Contains(f.Msg, "image check failed") {
+			t.Fatalf("version %q: failing command gave %v", version, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "firmware-install")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("version %q: marker left after a failed install (%v)", version, err)
+		}
+		h.Firmware = "touch " + shellQuote(ran)
+		if err := h.InstallFirmware(context.Background(), []string{img}, version); err != nil {
+			t.Errorf("version %q: retry: %v", version, err)
+		}
+		if _, err := os.Stat(ran); err != nil {
+			t.Errorf("version %q: the retry did not run the install command", version)
+		}
+	}
+}
+
+// An install interrupted by ctx (the daemon stopped: a crash, or the
+// reboot sysupgrade starts by itself) keeps its marker: the repeat after
+// the restart does not run the command a second time.
+func TestHooksInterruptedInstallKeepsMarker(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "img")
+	os.WriteFile(img, []byte("image"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	h := &Hooks{Firmware: "sleep 5", StateDir: dir}
+	if err := h.InstallFirmware(ctx, []string{img}, ""); err == nil {
+		t.Fatal("interrupted install succeeded")
+	}
+	ran := filepath.Join(dir, "ran")
+	h.Firmware = "touch " + shellQuote(ran)
+	if err := h.InstallFirmware(context.Background(), []string{img}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the install ran again after an interrupted one")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -128,4 +129,32 @@ func FuzzParseManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A firmware file that starts with '<' but is far larger than a manifest
+// (an HTML error page, a hostile image) is refused as an invalid manifest
+// (9018) after reading at most the manifest limit, not the whole file.
+func TestManifestOfLargeFileReadsOnlyTheLimit(t *testing.T) {
+	f := newFix(t)
+	name := filepath.Join(t.TempDir(), "fw")
+	file, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file.WriteString("<html>")
+	if err := file.Truncate(64 << 20); err != nil { // sparse: cheap on disk
+		t.Fatal(err)
+	}
+	file.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = f.runner().manifestOf(name)
+	runtime.ReadMemStats(&after)
+	var flt *Fault
+	if !errors.As(err, &flt) || flt.Code != FaultCorrupted || !strings.Contains(flt.Msg, "larger than") {
+		t.Errorf("err %v, want 9018 larger than the limit", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("manifestOf allocated %d KiB for a 64 MiB file", alloc>>10)
+	}
 }

@@ -212,7 +212,7 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 			base, _ := url.Parse(req.URL)
 			for i, l := range m.Links {
 				user, pass := "", ""
-				if lu, err := url.Parse(l.URL); err == nil && base != nil && lu.Host == base.Host {
+				if lu, err := url.Parse(l.URL); err == nil && base != nil && linkGetsCredentials(base, lu) {
 					user, pass = req.Username, req.Password
 				}
 				p, err := r.fetchFile(ctx, tr, i+1, l.URL, user, pass, l.Size, l.SHA256)
@@ -254,6 +254,17 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 	}
 }
 
+// linkGetsCredentials tells whether a manifest link may be answered with
+// the Download's credentials: same host (and port) as the manifest, and
+// not downgraded from https to http, where a Basic answer would carry the
+// password in clear (the rule checkRedirect applies to redirects).
+func linkGetsCredentials(manifest, link *url.URL) bool {
+	if link.Host != manifest.Host {
+		return false
+	}
+	return link.Scheme == manifest.Scheme || link.Scheme == "https"
+}
+
 func urlPath(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -275,7 +286,13 @@ func (r *Runner) manifestOf(name string) (*Manifest, error) {
 	if !IsManifest(head[:n]) {
 		return nil, nil
 	}
-	data, err := os.ReadFile(name)
+	// At most one byte past the manifest limit: enough for ParseManifest
+	// to refuse a larger file (9018) without holding an image-sized file
+	// (an HTML error page, say) in memory.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, faultf(FaultInternal, err, "downloaded file: %v", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
 		return nil, faultf(FaultInternal, err, "downloaded file: %v", err)
 	}

@@ -82,6 +82,9 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if f := refusedRedirect(err); f != nil {
+				return f
+			}
 			if isConnectError(err) {
 				return &errRetry{final: connectFault(req.URL, err)}
 			}
