@@ -60,8 +60,10 @@
 //
 // # How the daemon uses it
 //
-// When a transfer is due (queued with NotBefore passed and inside its
-// windows, or found in-progress/applying at start), outside a session, the
+// When a transfer is due (queued with NotBefore passed, or found
+// in-progress/applying at start; a ScheduleDownload queued or in progress
+// only while one of its time windows is open, see projections.WindowAt),
+// outside a session, the
 // daemon takes a copy of the transfer from the state and calls Run, one
 // transfer at a time. Runner.Config returns a copy of State.Params;
 // Runner.JournalExport writes the redacted JSONL export. When the Outcome
@@ -108,7 +110,13 @@
 //	      (ENOSPC), a file larger than MaxSize, 5xx after the retries,
 //	      install/apply failure (a hook's non-zero exit, with its stderr),
 //	      anything else
-//	9020  a ScheduleDownload whose last time window ended before it ran
+//	9020  a ScheduleDownload whose time windows all closed before it
+//	      could be applied. Its fetch runs with a context that ends when
+//	      the open window closes by the Runner's clock; stopped there (or
+//	      found finished after it: applying is committed only inside a
+//	      window), it keeps its progress and Run returns
+//	      ErrOutsideWindow while a later window remains, 9020 otherwise.
+//	      An install once TransferApplying is journaled is never cut short
 //	9011  any upload failure (non-2xx, export failure, a connection cut
 //	      after it was made, a redirect that would not repeat the PUT with
 //	      its body: 301/302/303, or from https to http, or to a URL that

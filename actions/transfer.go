@@ -99,6 +99,12 @@ func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, err
 			FaultString: tr.FaultString, StartTime: tr.StartTime, CompleteTime: tr.CompleteTime}}, nil
 	}
 	log := r.Log.With().Uint64("transfer", tr.ID).Str("file_type", tr.Request.FileType).Logger()
+	if tr.State != projections.TransferApplyingState {
+		if phase, at := projections.WindowAt(tr.Request, r.now()); phase == projections.BeforeWindow {
+			log.Info().Time("window_start", at).Msg("transfer waits for its time window")
+			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrOutsideWindow)
+		}
+	}
 	start := tr.StartTime
 	if tr.State == projections.TransferQueuedState || start.IsZero() {
 		start = r.now().UTC()
@@ -176,17 +182,22 @@ func (r *Runner) vendor(name string) string { return "X " + r.Platform.Identity(
 
 func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projections.Transfer, start time.Time) (Outcome, error) {
 	req := tr.Request
+	// A ScheduleDownload fetches only while its time window is open: ctx
+	// ends when the window closes (parent is the caller's context).
+	parent := ctx
+	ctx, win := r.guardWindow(ctx, tr)
+	defer win.stop()
 	fail := func(err error) (Outcome, error) {
+		if win.ended() && parent.Err() == nil {
+			return r.windowClosed(parent, log, tr, start)
+		}
 		if stopped(ctx, err) {
 			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, err)
 		}
-		return r.finish(ctx, log, tr, start, err, FaultTransfer, nil, false)
+		return r.finish(parent, log, tr, start, err, FaultTransfer, nil, false)
 	}
-	if req.Kind == event.KindScheduleDownload && len(req.Windows) > 0 && tr.State != projections.TransferApplyingState {
-		last := req.Windows[len(req.Windows)-1].End
-		if !last.IsZero() && r.now().After(last) {
-			return fail(faultf(FaultWindow, nil, "the time windows ended before the download could complete"))
-		}
+	if win.ended() {
+		return r.windowClosed(parent, log, tr, start)
 	}
 	var kind string
 	switch req.FileType {
@@ -222,6 +233,9 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 				paths = append(paths, p)
 			}
 		}
+	}
+	if win.disarm() { // applying is committed only inside the window
+		return r.windowClosed(parent, log, tr, start)
 	}
 	if tr.State != projections.TransferApplyingState {
 		if _, err := r.Journal.Append(ctx, event.TransferApplying{Transfer: tr.ID}); err != nil {

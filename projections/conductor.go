@@ -206,16 +206,31 @@ func (s *State) InformEventsAfter(raise []event.Event) []event.InformEvent {
 }
 
 // dueTransfer returns the oldest transfer to carry forward now: one a
-// crash left in progress or applying, else a queued one whose NotBefore has
-// come; a later NotBefore becomes a wake-up. Finished ones wait for their
+// crash left applying, else one in progress or queued whose time has come;
+// a later time becomes a wake-up. Finished ones wait for their
 // TransferComplete, which is a session's business.
+//
+// A ScheduleDownload's time is its windows (D§11.9, WindowAt): queued or in
+// progress, it is carried forward only while a window is open — after a
+// restart too — and between windows it waits for the next one's start
+// (the Runner stops it at a window's end). Once every window has closed it
+// is due again, and the Runner reports it with 9020. One applying goes on
+// at once: its install was committed inside a window, and the platform is
+// asked again whether it happened (actions/doc.go).
 func (s *State) dueTransfer(now time.Time, wake func(time.Time)) uint64 {
 	for _, tr := range s.Transfers.List() {
 		switch tr.State {
-		case TransferInProgressState, TransferApplyingState:
+		case TransferApplyingState:
 			return tr.ID
-		case TransferQueuedState:
-			if !tr.Request.NotBefore.After(now) {
+		case TransferInProgressState, TransferQueuedState:
+			switch phase, at := WindowAt(tr.Request, now); phase {
+			case InWindow, WindowsOver:
+				return tr.ID
+			case BeforeWindow:
+				wake(at)
+				continue
+			}
+			if tr.State == TransferInProgressState || !tr.Request.NotBefore.After(now) {
 				return tr.ID
 			}
 			wake(tr.Request.NotBefore)

@@ -144,3 +144,46 @@ func mMethod(kind string) string {
 	}
 	return EventMDownload
 }
+
+// WindowPhase is where a moment falls among a ScheduleDownload's time
+// windows (WindowAt).
+type WindowPhase int
+
+const (
+	// NoWindows: not a ScheduleDownload with windows; NotBefore applies.
+	NoWindows WindowPhase = iota
+	// InWindow: a window is open; WindowAt returns when it closes.
+	InWindow
+	// BeforeWindow: no window is open, a later one will be; WindowAt
+	// returns when it opens.
+	BeforeWindow
+	// WindowsOver: every window has closed.
+	WindowsOver
+)
+
+// WindowAt tells where now falls among req's time windows (D§11.9), which
+// are half-open [Start, End) and ordered (cwmp/requests checks both).
+// Inside a window it returns that window's end — or the end of the last
+// window that touches it, since the download may go on across the seam;
+// before a window, that window's start. A zero End never closes. It is the
+// one rule both Decide (when to start or resume) and the Runner (when to
+// stop) use.
+func WindowAt(req event.TransferQueued, now time.Time) (WindowPhase, time.Time) {
+	if req.Kind != event.KindScheduleDownload || len(req.Windows) == 0 {
+		return NoWindows, time.Time{}
+	}
+	ws := req.Windows
+	for i, w := range ws {
+		if now.Before(w.Start) {
+			return BeforeWindow, w.Start
+		}
+		if w.End.IsZero() || now.Before(w.End) {
+			end := w.End
+			for j := i + 1; j < len(ws) && !end.IsZero() && !ws[j].Start.After(end); j++ {
+				end = ws[j].End
+			}
+			return InWindow, end
+		}
+	}
+	return WindowsOver, time.Time{}
+}

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"sync"
 
@@ -92,6 +93,11 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 		// transfer asked for waits for the worker to be idle.
 		t.done()
 		t.d.kickConductor()
+		if errors.Is(err, actions.ErrOutsideWindow) {
+			// Not a failure: the conductor wakes it at its next window.
+			t.d.log.Info().Uint64("transfer", id).Msg("transfer waits for its next time window")
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				t.d.noteJournalError(err)
