@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
@@ -151,4 +152,36 @@ func freePort(t *testing.T) int {
 	}
 	t.Fatal("no free port below the ephemeral range")
 	return 0
+}
+
+// TestE2EScheduleDownloadWaitsForItsNextWindow: the agent is down through
+// the first of a ScheduleDownload's two time windows; restarted in the gap,
+// it waits for the second window before fetching (D§11.9), rather than
+// installing between windows.
+func TestE2EScheduleDownloadWaitsForItsNextWindow(t *testing.T) {
+	t.Parallel()
+	srv := acs(t)
+	url, _ := firmware(t, srv, "cwmpd-sim 2.0.0", 20<<10)
+	enqueue(t, srv, &soap.ScheduleDownload{CommandKey: "sd", FileType: "1 Firmware Upgrade Image", URL: url,
+		TimeWindowList: []soap.TimeWindowStruct{
+			{WindowStart: 1, WindowEnd: 2, WindowMode: "1 At Any Time", MaxRetries: -1},
+			{WindowStart: 8, WindowEnd: 3600, WindowMode: "1 At Any Time", MaxRetries: -1}}})
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	received := time.Now() // the request was answered at most this late
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, a.logs())
+	}
+	time.Sleep(time.Until(received.Add(3 * time.Second))) // window 1 is over
+	a.start()
+	waitFor(t, func() bool { d := srv.Devices(); return len(d) == 1 && len(d[0].Transfers) >= 1 }, "a TransferComplete")
+	tc := onlyDevice(t, srv).Transfers[0]
+	// Window 2 opens 8 s after the request, which came at most a second
+	// before received.
+	if tc.CommandKey != "sd" || tc.FaultCode != 0 || tc.StartTime.Before(received.Add(7*time.Second)) {
+		t.Fatalf("TransferComplete %+v: started %v after the request was answered, before window 2 (8 s)\n%s",
+			tc, tc.StartTime.Sub(received), a.logs())
+	}
+	a.stop()
 }
