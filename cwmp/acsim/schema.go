@@ -187,3 +187,27 @@ func defaultBBFDir() string {
 	}
 	return ""
 }
+
+// SchemaValidator checks CWMP documents with xmllint against the BBF
+// schemas, exactly as a strict acsim checks every CPE message: tests of
+// other packages use it for what they emit.
+type SchemaValidator struct{ sc *schemaChecker }
+
+// NewSchemaValidator fails when xmllint or the schemas are missing
+// ($CWMP_BBF_DIR, else ../shared/bbf beside the repository).
+func NewSchemaValidator() (*SchemaValidator, error) {
+	sc, _, err := newSchemaChecker(&Config{Schema: SchemaRequire})
+	if err != nil {
+		return nil, err
+	}
+	return &SchemaValidator{sc: sc}, nil
+}
+
+// Validate returns the schema's complaints about doc for version v (none
+// when it is valid); err is a failure to run the check at all.
+func (sv *SchemaValidator) Validate(ctx context.Context, v soap.Version, doc []byte) ([]string, error) {
+	return sv.sc.validate(ctx, v, doc)
+}
+
+// Close removes the validator's temporary catalog.
+func (sv *SchemaValidator) Close() { sv.sc.close() }

@@ -2,67 +2,28 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 	"github.com/cwmpd/cwmpd/projections/event"
 )
 
-// validateXSD checks doc with xmllint against the BBF schema of version v,
-// as cwmp/soap's conformance test does: a catalog maps the schemas' http
-// imports to soap's testdata/xsd and to $CWMP_BBF_DIR (default
-// ../shared/bbf beside the repository), and --nonet keeps xmllint local.
+// validateXSD checks doc against the BBF schema of version v, as the
+// strict acsim does.
 func validateXSD(t *testing.T, v soap.Version, doc []byte) {
 	t.Helper()
-	bbf := os.Getenv("CWMP_BBF_DIR")
-	if bbf == "" {
-		bbf = filepath.Join("..", "..", "..", "shared", "bbf")
-	}
-	bbf, err := filepath.Abs(bbf)
+	val, err := acsim.NewSchemaValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := filepath.Join(bbf, "cwmp-"+strings.ReplaceAll(v.String(), ".", "-")+".xsd")
-	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("BBF schemas not found in %s (set CWMP_BBF_DIR): not validated", bbf)
-	}
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Fatal("xmllint not found: apt-get install libxml2-utils")
-	}
-	xsd, err := filepath.Abs(filepath.Join("..", "soap", "testdata", "xsd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	catalog := filepath.Join(dir, "catalog.xml")
-	cat := fmt.Sprintf(`<?xml version="1.0"?>
-<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
-  <uri name="http://schemas.xmlsoap.org/soap/envelope/" uri="file://%s/soap-envelope.xsd"/>
-  <uri name="http://schemas.xmlsoap.org/soap/encoding/" uri="file://%s/soap-encoding.xsd"/>
-  <rewriteURI uriStartString="http://www.broadband-forum.org/cwmp/" rewritePrefix="file://%s/"/>
-</catalog>
-`, xsd, xsd, bbf)
-	file := filepath.Join(dir, "doc.xml")
-	if err := os.WriteFile(catalog, []byte(cat), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, doc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(xmllint, "--nonet", "--noout", "--schema", schema, file)
-	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), file+" validates") {
-		t.Fatalf("does not validate against %s: %v\n%s\n%s", filepath.Base(schema), err, out, doc)
+	defer val.Close()
+	if msgs, err := val.Validate(context.Background(), v, doc); err != nil || len(msgs) > 0 {
+		t.Fatalf("does not validate against the %v schema: %v %v\n%s", v, err, msgs, doc)
 	}
 }
 
