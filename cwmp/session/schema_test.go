@@ -2,11 +2,8 @@ package session
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
@@ -57,14 +54,10 @@ func TestTransferCompleteFaultFitsTheNegotiatedVersion(t *testing.T) {
 			fin, _ := f.store.Append(ctx, event.TransferFinished{Transfer: recs[0].Seq, FaultCode: c.code, FaultString: "HTTP 404", StartTime: now, CompleteTime: now})
 			ir := c.reply
 			ir.Body = &soap.InformResponse{MaxEnvelopes: 1}
-			a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
-				soapReply(&ir),
+			a, out := f.scripted(t, nil, soapReply(&ir),
 				soapReply(&soap.Envelope{Version: c.reply.Version, Body: &soap.TransferCompleteResponse{}}),
-				noContent,
-			}}
-			srv := httptest.NewServer(a)
-			defer srv.Close()
-			if out := f.run(t, srv.URL, 5*time.Second); out.Failure != nil {
+				noContent)
+			if out.Failure != nil {
 				t.Fatal(out.Failure)
 			}
 			tc, ok := a.got[1].Body.(*soap.TransferComplete)

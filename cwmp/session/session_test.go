@@ -127,6 +127,20 @@ func (f *fixture) run(t *testing.T, url string, timeout time.Duration) Outcome {
 	return f.runWith(t, url, timeout, handler{}, f.input(t))
 }
 
+// scripted runs one session against an ACS that answers each POST with
+// the next of replies, h serving the ACS's requests (nil: the test
+// handler). It returns the ACS, which kept what the CPE sent.
+func (f *fixture) scripted(t *testing.T, h Handler, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
+	t.Helper()
+	a := &acs{t: t, replies: replies}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	if h == nil {
+		h = handler{}
+	}
+	return a, f.runWith(t, srv.URL, 5*time.Second, h, f.input(t))
+}
+
 // runWith runs one session from in against the ACS at url, h serving its
 // requests.
 func (f *fixture) runWith(t *testing.T, url string, timeout time.Duration, h Handler, in Input) Outcome {
@@ -398,14 +412,10 @@ func TestFaultForBadHeaderEchoesIDWhateverTheOrder(t *testing.T) {
 			f := newFixture(t)
 			req := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2">` +
 				`<soap:Header>` + c.header + `</soap:Header><soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>`
-			a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
-				informResponse(soap.Header{}),
+			a, out := f.scripted(t, nil, informResponse(soap.Header{}),
 				func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, req) },
-				noContent,
-			}}
-			srv := httptest.NewServer(a)
-			defer srv.Close()
-			if out := f.run(t, srv.URL, 5*time.Second); out.Failure != nil {
+				noContent)
+			if out.Failure != nil {
 				t.Fatal(out.Failure)
 			}
 			fl, ok := a.got[2].Body.(*soap.Fault)

@@ -3,9 +3,7 @@ package session
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -33,14 +31,10 @@ func TestSPVFaultsComeFromTheDataModel(t *testing.T) {
 		`<ParameterValueStruct><Name>Device.DeviceInfo.UpTime</Name><Value xsi:type="xsd:unsignedInt">5</Value></ParameterValueStruct>` +
 		`<ParameterValueStruct><Name>Device.ManagementServer.PeriodicInformEnable</Name><Value xsi:type="xsd:boolean">yes</Value></ParameterValueStruct>` +
 		`</ParameterList><ParameterKey>k1</ParameterKey></cwmp:SetParameterValues></soap:Body></soap:Envelope>`
-	a := &acs{t: t, replies: []func(http.ResponseWriter, *soap.Envelope){
-		informResponse(soap.Header{}),
+	a, out := f.scripted(t, h, informResponse(soap.Header{}),
 		func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, spv) },
-		noContent,
-	}}
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-	if out := f.runWith(t, srv.URL, 5*time.Second, h, f.input(t)); out.Failure != nil {
+		noContent)
+	if out.Failure != nil {
 		t.Fatal(out.Failure)
 	}
 	fl, ok := a.got[2].Body.(*soap.Fault)
