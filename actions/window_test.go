@@ -75,6 +75,34 @@ func newSlowFirmware(t *testing.T, size int, clock *testClock, after time.Time, 
 	return &slowFirmware{data: randomBytes(t, size), clock: clock, after: after, stall: stall, cut: make(chan struct{})}
 }
 
+// windowedRun is a ScheduleDownload of a firmware served by a
+// slowFirmware, run once by a runner on the test clock.
+type windowedRun struct {
+	clock *testClock
+	srv   *slowFirmware
+	f     *fix
+	id    uint64
+	out   Outcome
+	err   error
+}
+
+// runWindowed starts the clock a minute after t0, serves size bytes that
+// move the clock to after mid-body (stall: and wait to be cut), queues the
+// transfer with windows and runs it.
+func runWindowed(t *testing.T, size int, after time.Time, stall bool, windows ...event.TimeWindow) *windowedRun {
+	w := &windowedRun{clock: newTestClock(t0.Add(time.Minute))}
+	w.srv = newSlowFirmware(t, size, w.clock, after, stall)
+	hs := httptest.NewServer(w.srv)
+	t.Cleanup(hs.Close)
+	w.f = newFix(t)
+	w.id = w.f.queue(event.TransferQueued{Kind: event.KindScheduleDownload, FileType: FileTypeFirmware, URL: hs.URL + "/fw.bin",
+		NotBefore: t0, Windows: windows})
+	r := w.f.runner()
+	r.Now = w.clock.now
+	w.out, w.err = r.Run(context.Background(), w.f.transfer(w.id))
+	return w
+}
+
 // wasCut reports whether the client cut the first GET short (waiting a
 // moment for the server to notice).
 func (s *slowFirmware) wasCut() bool {
@@ -116,18 +144,10 @@ func (s *slowFirmware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // injected clock says the window ended), keeps its progress, installs
 // nothing and is not reported; in the next window it resumes and installs.
 func TestRunnerScheduleDownloadStoppedWhenItsWindowCloses(t *testing.T) {
-	clock := newTestClock(t0.Add(time.Minute))
-	srv := newSlowFirmware(t, 1<<20, clock, t0.Add(5*time.Minute), true)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	f := newFix(t)
-	id := f.queue(event.TransferQueued{Kind: event.KindScheduleDownload, FileType: FileTypeFirmware, URL: hs.URL + "/fw.bin",
-		NotBefore: t0, Windows: []event.TimeWindow{
-			{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"},
-			{Start: t0.Add(10 * time.Minute), End: t0.Add(20 * time.Minute), Mode: "2 Immediately"}}})
-	r := f.runner()
-	r.Now = clock.now
-	out, err := r.Run(context.Background(), f.transfer(id))
+	w := runWindowed(t, 1<<20, t0.Add(5*time.Minute), true,
+		event.TimeWindow{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"},
+		event.TimeWindow{Start: t0.Add(10 * time.Minute), End: t0.Add(20 * time.Minute), Mode: "2 Immediately"})
+	clock, srv, f, id, out, err := w.clock, w.srv, w.f, w.id, w.out, w.err
 	cut := srv.wasCut()
 	if !errors.Is(err, ErrOutsideWindow) || out.Finished.Transfer != 0 || !cut || len(f.sim.Installs()) != 0 {
 		t.Fatalf("window 1 closed mid-fetch: outcome %+v err %v, fetch cut %v, installs %v; want ErrOutsideWindow, cut, nothing installed",
@@ -139,7 +159,7 @@ func TestRunnerScheduleDownloadStoppedWhenItsWindowCloses(t *testing.T) {
 	}
 	f.restart()
 	clock.set(t0.Add(11 * time.Minute))
-	r = f.runner()
+	r := f.runner()
 	r.Now = clock.now
 	out, err = r.Run(context.Background(), f.transfer(id))
 	if err != nil || out.Finished.FaultCode != 0 || len(f.sim.Installs()) != 1 {
@@ -154,16 +174,9 @@ func TestRunnerScheduleDownloadStoppedWhenItsWindowCloses(t *testing.T) {
 // When the last window closes mid-fetch, the fetch is stopped and the
 // transfer is reported with 9020, nothing installed.
 func TestRunnerScheduleDownloadLastWindowClosesMidFetch(t *testing.T) {
-	clock := newTestClock(t0.Add(time.Minute))
-	srv := newSlowFirmware(t, 1<<20, clock, t0.Add(3*time.Minute), true)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	f := newFix(t)
-	id := f.queue(event.TransferQueued{Kind: event.KindScheduleDownload, FileType: FileTypeFirmware, URL: hs.URL + "/fw.bin",
-		NotBefore: t0, Windows: []event.TimeWindow{{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"}}})
-	r := f.runner()
-	r.Now = clock.now
-	out, err := r.Run(context.Background(), f.transfer(id))
+	w := runWindowed(t, 1<<20, t0.Add(3*time.Minute), true,
+		event.TimeWindow{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"})
+	srv, f, id, out, err := w.srv, w.f, w.id, w.out, w.err
 	cut := srv.wasCut()
 	if err != nil || out.Finished.FaultCode != FaultWindow || !cut || len(f.sim.Installs()) != 0 {
 		t.Fatalf("last window closed mid-fetch: outcome %+v err %v, fetch cut %v, installs %v; want 9020, cut, nothing installed",
@@ -178,16 +191,9 @@ func TestRunnerScheduleDownloadLastWindowClosesMidFetch(t *testing.T) {
 // A fetch that completes only after the window's end by the clock (before
 // the guard looked) is not applied: applying is committed inside a window.
 func TestRunnerScheduleDownloadFetchedAfterWindowIsNotApplied(t *testing.T) {
-	clock := newTestClock(t0.Add(time.Minute))
-	srv := newSlowFirmware(t, 64<<10, clock, t0.Add(3*time.Minute), false)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	f := newFix(t)
-	id := f.queue(event.TransferQueued{Kind: event.KindScheduleDownload, FileType: FileTypeFirmware, URL: hs.URL + "/fw.bin",
-		NotBefore: t0, Windows: []event.TimeWindow{{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"}}})
-	r := f.runner()
-	r.Now = clock.now
-	out, err := r.Run(context.Background(), f.transfer(id))
+	w := runWindowed(t, 64<<10, t0.Add(3*time.Minute), false,
+		event.TimeWindow{Start: t0, End: t0.Add(2 * time.Minute), Mode: "1 At Any Time"})
+	f, out, err := w.f, w.out, w.err
 	if err != nil || out.Finished.FaultCode != FaultWindow || len(f.sim.Installs()) != 0 {
 		t.Fatalf("fetched after the window: outcome %+v err %v installs %v; want 9020, nothing installed", out.Finished, err, f.sim.Installs())
 	}
