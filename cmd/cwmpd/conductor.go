@@ -304,26 +304,28 @@ func (d *daemon) handler() session.Handler {
 func (d *daemon) pollValues(ctx context.Context) {
 	t := time.NewTicker(d.cfg.pollInterval)
 	defer t.Stop()
-	d.watcher.Poll() // the baseline
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		changes, active := d.watcher.Poll()
-		if len(changes) == 0 {
-			continue
-		}
+	record := func(changes []event.ParamValue, active bool) error {
 		if _, err := d.store.Append(ctx, event.ValueChanged{Changes: changes, Active: active}); err != nil {
-			d.log.Error().Err(err).Msg("value change not journaled")
-			d.noteJournalError(err)
-			continue
+			return err
 		}
 		names := make([]string, len(changes))
 		for i, c := range changes {
 			names[i] = c.Name
 		}
 		d.log.Info().Strs("parameters", names).Bool("active", active).Msg("value change")
+		return nil
+	}
+	d.watcher.Poll(record) // the baseline
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := d.watcher.Poll(record); err != nil {
+			// The changes stay unreported: the next poll finds them again.
+			d.log.Error().Err(err).Msg("value change not journaled; retried at the next poll")
+			d.noteJournalError(err)
+		}
 	}
 }

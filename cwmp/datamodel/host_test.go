@@ -55,9 +55,9 @@ func TestPollKeepsTheCPUUsageWindowShort(t *testing.T) {
 	h := &LinuxHost{Root: root, Interfaces: func() ([]net.Interface, error) { return nil, nil }}
 	f.model.Host = h
 	stat("cpu  100 0 100 800 0 0 0 0 0 0\n")
-	f.w.Poll()
+	f.poll()
 	stat("cpu  1100 0 100 800 0 0 0 0 0 0\n") // a busy stretch, before the last poll
-	f.w.Poll()
+	f.poll()
 	stat("cpu  1130 0 100 870 0 0 0 0 0 0\n") // +30 busy, +70 idle since it
 	if got := h.Read().CPUUsage; got != 30 {
 		t.Fatalf("CPUUsage %d%%, want 30%% (the share since the last poll)", got)

@@ -197,15 +197,20 @@ func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soa
 		return f
 	}
 	ev := event.ParametersSet{Values: values, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
-	if err := h.journal(ctx, ev, values); err != nil {
+	if err := h.journal(ctx, ev, values, paramParameterKey); err != nil {
 		return recordFault(err)
 	}
 	return &soap.SetParameterValuesResponse{Status: soap.StatusApplied}
 }
 
+// paramParameterKey is written by every successful SPV, AddObject and
+// DeleteObject.
+const paramParameterKey = "Device.ManagementServer.ParameterKey"
+
 // journal appends an ACS change and tells the watcher, atomically with
-// respect to its polls, so the change is never reported back.
-func (h *Handler) journal(ctx context.Context, e event.Event, values []event.ParamValue) error {
+// respect to its polls, so the change is never reported back: values are
+// what the ACS set, derived the parameters the change moves besides.
+func (h *Handler) journal(ctx context.Context, e event.Event, values []event.ParamValue, derived ...string) error {
 	do := func() error {
 		_, err := h.Store.Append(ctx, e)
 		if err != nil {
@@ -216,7 +221,7 @@ func (h *Handler) journal(ctx context.Context, e event.Event, values []event.Par
 	if h.Watcher == nil {
 		return do()
 	}
-	return h.Watcher.acceptWhile(values, do)
+	return h.Watcher.acceptWhile(values, derived, do)
 }
 
 // notification returns a parameter's effective notification attribute.
@@ -336,6 +341,7 @@ func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttribu
 func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message {
 	var ev event.ObjectAdded
 	var f *soap.Fault
+	var count string // the table's NumberOfEntries
 	h.view(func(v *view) {
 		res, ok := v.resolve(r.ObjectName)
 		if !ok || res.object == nil {
@@ -365,11 +371,12 @@ func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message
 			return
 		}
 		ev = event.ObjectAdded{Object: res.name, Instance: highest + 1, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
+		count = countParamOf(row, res.name)
 	})
 	if f != nil {
 		return f
 	}
-	if _, err := h.Store.Append(ctx, ev); err != nil {
+	if err := h.journal(ctx, ev, nil, paramParameterKey, count); err != nil {
 		return recordFault(err)
 	}
 	return &soap.AddObjectResponse{InstanceNumber: ev.Instance, Status: soap.StatusApplied}
@@ -377,6 +384,7 @@ func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message
 
 func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.Message {
 	var f *soap.Fault
+	var count string // the table's NumberOfEntries
 	h.view(func(v *view) {
 		res, ok := v.resolve(r.ObjectName)
 		if !ok || res.object == nil || !IsTableInstance(res.pattern) {
@@ -386,12 +394,14 @@ func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.M
 		if !res.object.Write {
 			f = fault(soap.FaultRequestDenied, "%s cannot be deleted", r.ObjectName)
 		}
+		table := strings.TrimSuffix(r.ObjectName, ".")
+		count = countParamOf(res.object, table[:strings.LastIndex(table, ".")+1])
 	})
 	if f != nil {
 		return f
 	}
 	ev := event.ObjectDeleted{Object: r.ObjectName, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
-	if _, err := h.Store.Append(ctx, ev); err != nil {
+	if err := h.journal(ctx, ev, nil, paramParameterKey, count); err != nil {
 		return recordFault(err)
 	}
 	return &soap.DeleteObjectResponse{Status: soap.StatusApplied}
@@ -432,4 +442,16 @@ func recordFault(err error) *soap.Fault {
 		return fault(soap.FaultResourcesExceeded, "storage full: the change cannot be recorded")
 	}
 	return fault(soap.FaultInternalError, "cannot record the change")
+}
+
+// countParamOf names the NumberOfEntries parameter of the concrete table
+// ("Device.Users.User." counted by "Device.Users.UserNumberOfEntries"),
+// row being the table's row object; "" when it has none.
+func countParamOf(row *Object, table string) string {
+	if row == nil || row.CountParam == "" {
+		return ""
+	}
+	leaf := row.CountParam[strings.LastIndex(row.CountParam, ".")+1:]
+	t := strings.TrimSuffix(table, ".")
+	return t[:strings.LastIndex(t, ".")+1] + leaf
 }

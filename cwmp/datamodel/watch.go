@@ -27,9 +27,13 @@ type Watcher struct {
 	started  bool
 }
 
-// Poll reads the watched parameters and returns the ones that changed
-// since the last poll, and whether any of them has active notification.
-func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
+// Poll reads the watched parameters and hands the ones that changed since
+// the last poll, and whether any of them has active notification, to
+// record (which journals them). They become the baseline only once record
+// succeeds: a change the journal refused (a full disk) is found again by
+// the next poll instead of being lost. The first poll only takes the
+// baseline.
+func (w *Watcher) Poll(record func(changes []event.ParamValue, active bool) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// Reading the host (/proc, every interface's counters, its addresses)
@@ -64,8 +68,10 @@ func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
 	})
 	if !w.started {
 		w.baseline, w.started = current, true
-		return nil, false
+		return nil
 	}
+	var changes []event.ParamValue
+	active := false
 	for _, name := range sortedKeys(current) {
 		old, had := w.baseline[name]
 		if had && old != current[name] {
@@ -76,14 +82,48 @@ func (w *Watcher) Poll() (changes []event.ParamValue, active bool) {
 			}
 		}
 	}
+	if len(changes) > 0 {
+		if err := record(changes, active); err != nil {
+			// Parameters that stopped being watched or appeared still
+			// take their place in the baseline; the changed ones keep
+			// their old value.
+			for _, c := range changes {
+				current[c.Name] = w.baseline[c.Name]
+			}
+			w.baseline = current
+			return err
+		}
+	}
 	w.baseline = current
-	return changes, active
+	return nil
 }
 
 // acceptWhile runs do (which journals an ACS change) with polls held off,
-// then makes the ACS's values the baseline of the watched parameters.
-func (w *Watcher) acceptWhile(values []event.ParamValue, do func() error) error {
-	return w.rebaseWhile(values, true, do)
+// then makes the ACS's values the baseline of the watched parameters, and
+// with them the values of derived, read after do: what the change also
+// moved (ParameterKey, a table's NumberOfEntries), which only the journal
+// feeds. The ACS's own change is never reported back (digest §8.2).
+func (w *Watcher) acceptWhile(values []event.ParamValue, derived []string, do func() error) error {
+	return w.rebaseWhile(values, true, func() error {
+		if err := do(); err != nil {
+			return err
+		}
+		if w.baseline == nil || len(derived) == 0 {
+			return nil
+		}
+		w.Store.View(func(st *projections.State) {
+			v := w.Model.viewWith(st, HostSnapshot{})
+			for _, name := range derived {
+				if _, watched := w.baseline[name]; !watched {
+					continue
+				}
+				if r, ok := v.resolve(name); ok && r.param != nil {
+					w.baseline[name] = v.rawValue(name, r.param)
+				}
+			}
+		})
+		return nil
+	})
 }
 
 // watchWhile runs do (which journals an SPA) with polls held off, then

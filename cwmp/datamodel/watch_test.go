@@ -1,6 +1,7 @@
 package datamodel
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
@@ -13,27 +14,27 @@ func TestWatcherReportsExternalChangesOnly(t *testing.T) {
 	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
 		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 1},
 		{Name: "Device.Time.NTPServer2", NotificationChange: true, Notification: 2}}})
-	if ch, _ := f.w.Poll(); len(ch) != 0 {
+	if ch, _ := f.poll(); len(ch) != 0 {
 		t.Fatalf("first poll reported %v: it only takes the baseline", ch)
 	}
 	// The ACS's own change is never reported back.
 	f.do(&soap.SetParameterValues{ParameterList: []soap.ParameterValueStruct{{Name: "Device.Time.NTPServer1", Value: "by-acs"}}})
-	if ch, _ := f.w.Poll(); len(ch) != 0 {
+	if ch, _ := f.poll(); len(ch) != 0 {
 		t.Fatalf("ACS change reported: %v", ch)
 	}
 	// A local change (the operator, the platform) is.
 	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "local"}}})
-	ch, active := f.w.Poll()
+	ch, active := f.poll()
 	if len(ch) != 1 || ch[0].Value != "local" || active {
 		t.Fatalf("passive change: %v active=%v", ch, active)
 	}
 	f.append(event.ParametersSet{Source: event.SourcePlatform, Values: []event.ParamValue{{Name: "Device.Time.NTPServer2", Value: "x"}}})
-	if ch, active := f.w.Poll(); len(ch) != 1 || !active {
+	if ch, active := f.poll(); len(ch) != 1 || !active {
 		t.Fatalf("active change: %v active=%v", ch, active)
 	}
 	// Unwatched parameters are not compared.
 	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer3", Value: "y"}}})
-	if ch, _ := f.w.Poll(); len(ch) != 0 {
+	if ch, _ := f.poll(); len(ch) != 0 {
 		t.Fatalf("unwatched change reported: %v", ch)
 	}
 }
@@ -42,9 +43,9 @@ func TestForcedActiveHostValueChangeIsActive(t *testing.T) {
 	f := newFix(t)
 	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
 		{Name: "Device.Ethernet.Interface.2.Stats.BytesSent", NotificationChange: true, Notification: 1}}})
-	f.w.Poll()
+	f.poll()
 	f.host.snap.Interfaces[1].Stats.BytesSent = 5000
-	ch, active := f.w.Poll()
+	ch, active := f.poll()
 	if len(ch) != 1 || ch[0].Name != "Device.Ethernet.Interface.2.Stats.BytesSent" || active {
 		t.Fatalf("%v %v", ch, active)
 	}
@@ -65,12 +66,12 @@ func TestForcedActiveHostValueChangeIsActive(t *testing.T) {
 
 func TestWatchStartsAtTheSPANotAtTheNextPoll(t *testing.T) {
 	f := newFix(t)
-	f.w.Poll() // baseline: nothing watched
+	f.poll() // baseline: nothing watched
 	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
 		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 2}}})
 	// Changed before any poll saw the parameter watched.
 	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "fast"}}})
-	if ch, active := f.w.Poll(); len(ch) != 1 || !active {
+	if ch, active := f.poll(); len(ch) != 1 || !active {
 		t.Fatalf("change right after the SPA missed: %v %v", ch, active)
 	}
 }
@@ -80,20 +81,20 @@ func TestWatchStartsAtTheSPANotAtTheNextPoll(t *testing.T) {
 // may come from it.
 func TestPollReadsTheHostOnlyWhenAWatchedParameterNeedsIt(t *testing.T) {
 	f := newFix(t)
-	f.w.Poll()
+	f.poll()
 	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
 		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 2}}})
 	before := f.host.reads
-	f.w.Poll()
+	f.poll()
 	if f.host.reads != before {
 		t.Fatalf("host read %d times by a poll watching only journal parameters", f.host.reads-before)
 	}
 	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
 		{Name: "Device.DeviceInfo.MemoryStatus.Free", NotificationChange: true, Notification: 1}}})
-	f.w.Poll()
+	f.poll()
 	f.host.snap.MemFree = 100
 	before = f.host.reads
-	ch, _ := f.w.Poll()
+	ch, _ := f.poll()
 	if f.host.reads != before+1 || len(ch) != 1 || ch[0].Name != "Device.DeviceInfo.MemoryStatus.Free" {
 		t.Fatalf("watching a host parameter: %d host reads, changes %v", f.host.reads-before, ch)
 	}
@@ -118,5 +119,66 @@ func TestDependsOnHost(t *testing.T) {
 	}
 	if s.forcedFromHost {
 		t.Error("the default schema watches a host parameter by default; every poll would read the host")
+	}
+}
+
+// poll runs one Poll and returns what it handed to be journaled.
+func (f *fix) poll() (changes []event.ParamValue, active bool) {
+	f.t.Helper()
+	if err := f.w.Poll(func(c []event.ParamValue, a bool) error { changes, active = c, a; return nil }); err != nil {
+		f.t.Fatal(err)
+	}
+	return changes, active
+}
+
+// What the ACS's own SPV, AddObject and DeleteObject move besides the
+// values it sets (ParameterKey, a table's NumberOfEntries) is not reported
+// back as VALUE CHANGE either (digest §8.2).
+func TestWatcherIgnoresWhatTheACSChangeAlsoMoves(t *testing.T) {
+	f := newFix(t)
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.ManagementServer.ParameterKey", NotificationChange: true, Notification: 1},
+		{Name: "Device.Users.UserNumberOfEntries", NotificationChange: true, Notification: 2}}})
+	f.poll()
+	f.do(&soap.SetParameterValues{ParameterKey: "pk-1", ParameterList: []soap.ParameterValueStruct{{Name: "Device.Time.NTPServer1", Value: "by-acs"}}})
+	if ch, _ := f.poll(); len(ch) != 0 {
+		t.Fatalf("the ACS's SPV reported: %v", ch)
+	}
+	if _, ok := f.do(&soap.AddObject{ObjectName: "Device.Users.User.", ParameterKey: "pk-2"}).(*soap.AddObjectResponse); !ok {
+		t.Fatal("AddObject refused")
+	}
+	if ch, active := f.poll(); len(ch) != 0 {
+		t.Fatalf("the ACS's AddObject reported: %v (active %v)", ch, active)
+	}
+	if _, ok := f.do(&soap.DeleteObject{ObjectName: "Device.Users.User.1.", ParameterKey: "pk-3"}).(*soap.DeleteObjectResponse); !ok {
+		t.Fatal("DeleteObject refused")
+	}
+	if ch, _ := f.poll(); len(ch) != 0 {
+		t.Fatalf("the ACS's DeleteObject reported: %v", ch)
+	}
+	// A row added by someone else is a change.
+	f.append(event.ObjectAdded{Object: "Device.Users.User.", Instance: 2, Source: event.SourceCLI})
+	if ch, active := f.poll(); len(ch) != 1 || ch[0].Name != "Device.Users.UserNumberOfEntries" || !active {
+		t.Fatalf("a row added locally: %v (active %v)", ch, active)
+	}
+}
+
+// A change the journal refuses (a full disk) is not lost: it stays out of
+// the baseline, and the next poll hands it over again.
+func TestWatcherKeepsAChangeTheJournalRefused(t *testing.T) {
+	f := newFix(t)
+	f.do(&soap.SetParameterAttributes{ParameterList: []soap.SetParameterAttributesStruct{
+		{Name: "Device.Time.NTPServer1", NotificationChange: true, Notification: 1}}})
+	f.poll()
+	f.append(event.ParametersSet{Source: event.SourceCLI, Values: []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "local"}}})
+	refused := errors.New("journal: disk full")
+	if err := f.w.Poll(func([]event.ParamValue, bool) error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("Poll returned %v", err)
+	}
+	if ch, _ := f.poll(); len(ch) != 1 || ch[0].Value != "local" {
+		t.Fatalf("after the refusal the change was lost: %v", ch)
+	}
+	if ch, _ := f.poll(); len(ch) != 0 {
+		t.Fatalf("journaled change reported again: %v", ch)
 	}
 }
