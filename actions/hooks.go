@@ -60,6 +60,9 @@ type Hooks struct {
 	StateDir string
 	Timeout  time.Duration
 	Shell    string // default /bin/sh
+	// BootIDFile holds the identity of the device's boot; default the
+	// kernel's /proc/sys/kernel/random/boot_id. Tests point it elsewhere.
+	BootIDFile string
 }
 
 var _ Platform = (*Hooks)(nil)
@@ -153,6 +156,20 @@ func (h *Hooks) Identity() Identity {
 }
 
 // Reboot implements Platform.
+// DeviceBoot implements Platform with the kernel's identity of this boot
+// (Linux: /proc/sys/kernel/random/boot_id), "" where there is none.
+func (h *Hooks) DeviceBoot() string {
+	path := h.BootIDFile
+	if path == "" {
+		path = "/proc/sys/kernel/random/boot_id"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
 func (h *Hooks) Reboot(ctx context.Context) error {
 	return h.run(ctx, "reboot", h.RebootCmd, FaultInternal, nil, nil, "")
 }

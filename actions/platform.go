@@ -26,6 +26,11 @@ type Platform interface {
 	// version running now.
 	Identity() Identity
 
+	// DeviceBoot identifies the device's current boot: it changes when the
+	// device boots and only then. "" means the platform cannot tell, and
+	// every start of the agent is then taken for a boot.
+	DeviceBoot() string
+
 	// Reboot restarts the device.
 	// Before: RebootRequested is durable; the session that asked for it
 	// has ended; the journal is closed (the lock released).

@@ -59,6 +59,11 @@ func (s *Sim) Identity() Identity {
 
 // Reboot implements Platform by re-executing the daemon with the same
 // arguments and environment: a real restart of the process.
+// DeviceBoot implements Platform: the simulated device boots whenever the
+// agent starts (its Reboot re-executes the agent), so it cannot tell a
+// restart of the agent alone from a boot.
+func (s *Sim) DeviceBoot() string { return "" }
+
 func (s *Sim) Reboot(ctx context.Context) error {
 	exe, err := os.Executable()
 	if err != nil {

@@ -26,6 +26,7 @@ type Boot struct {
 	Count           int       `json:"count"`
 	Time            time.Time `json:"time,omitempty"` // when the current boot was journaled
 	BootID          string    `json:"boot_id,omitempty"`
+	DeviceBoot      string    `json:"device_boot,omitempty"` // the platform's boot identity at the last Booted
 	Reason          string    `json:"reason,omitempty"`
 	SoftwareVersion string    `json:"software_version,omitempty"`
 	// BootstrapDelivered is true once an InformResponse acknowledged
@@ -131,6 +132,9 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	switch e := ev.(type) {
 	case event.Booted:
 		return s.booted(rec, e)
+	case event.AgentRestarted:
+		s.interrupted()
+		s.Boot.BootID = rec.BootID
 	case event.SettingsChanged:
 		for _, c := range e.Changes {
 			s.setSetting(seq, c.Name, c.Value)
@@ -292,14 +296,20 @@ func (s *State) endSession(id uint64) {
 // booted applies a start of the agent. A session left open by a crash or
 // power cut counts as failed (digest §16: derived from SessionStarted with
 // no end).
-func (s *State) booted(rec journal.Record, e event.Booted) string {
+// interrupted ends the session a stopped agent left open: it failed.
+func (s *State) interrupted() {
 	if s.Session.Open != 0 {
 		s.Pending.failed(s.Session.Open)
 		s.Session.Open = 0
 		s.Session.Failed++
 	}
+}
+
+func (s *State) booted(rec journal.Record, e event.Booted) string {
+	s.interrupted()
 	s.Boot.Count++
 	s.Boot.BootID, s.Boot.Reason, s.Boot.SoftwareVersion = rec.BootID, e.Reason, e.SoftwareVersion
+	s.Boot.DeviceBoot = e.DeviceBoot
 	s.Boot.Time = rec.Time
 	s.Pending.onBoot()
 	s.Retry.reset()

@@ -176,3 +176,28 @@ func TestClientResetKeepsATransferUnderWay(t *testing.T) {
 	}
 	f.add(event.TransferFinished{Transfer: started}) // not a violation
 }
+
+// A restart of the agent alone (AgentRestarted) is not a boot: what is
+// pending survives, no "1 BOOT" is raised, the retry state stays, and a
+// session the stopped agent left open counts as failed. A Booted drops
+// what does not survive a reboot.
+func TestAgentRestartIsNotABoot(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	f.add(event.ConnectionRequestReceived{Accepted: true})
+	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
+	f.add(event.SessionFailed{Session: id, Error: "x", RetryCount: 1, NextAttempt: t0.Add(time.Hour)})
+	open := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents(), RetryCount: 1})
+	f.add(event.AgentRestarted{DeviceBoot: "kb-1"})
+	f.wantEvents(EventValueChange)
+	if f.s.Session.Open != 0 || f.s.Retry.Failures != 1 || f.s.Pending.Changed["Device.A"].Value != "1" {
+		t.Fatalf("after the restart: open session %d (was %d), retry %+v, changed %v", f.s.Session.Open, open, f.s.Retry, f.s.Pending.Changed)
+	}
+	f.add(event.Booted{Reason: event.BootPowerOn, DeviceBoot: "kb-2"})
+	f.wantEvents(EventBoot)
+	if f.s.Boot.DeviceBoot != "kb-2" || f.s.Retry.Failures != 0 {
+		t.Fatalf("after the boot: device boot %q, retry %+v", f.s.Boot.DeviceBoot, f.s.Retry)
+	}
+}

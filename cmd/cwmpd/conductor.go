@@ -277,8 +277,51 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 		return err
 	}
 	defer client.Close()
-	_, err = driver.Run(ctx, session.NewCore(in), client)
+	out, err := driver.Run(ctx, session.NewCore(in), client)
+	if err == nil && (out.Failure == nil || out.Failure.Delivered) {
+		d.noteInformedCRURL(in.Parameters)
+	}
 	return err
+}
+
+// paramCRURL is the forced-inform parameter the ACS calls back on.
+const paramCRURL = "Device.ManagementServer.ConnectionRequestURL"
+
+// noteInformedCRURL keeps the ConnectionRequestURL of an Inform the ACS
+// acknowledged, for a later restart of the agent alone to compare with.
+// Written only when it changes: not a write per session.
+func (d *daemon) noteInformedCRURL(params []soap.ParameterValueStruct) {
+	for _, p := range params {
+		if p.Name != paramCRURL || p.Value == d.informedCRURL {
+			continue
+		}
+		if err := d.j.PutMeta(metaInformedCRURL, []byte(p.Value)); err != nil {
+			d.log.Warn().Err(err).Msg("informed ConnectionRequestURL not kept")
+			return
+		}
+		d.informedCRURL = p.Value
+	}
+}
+
+// connectionRequestURLMoved raises an active VALUE CHANGE of
+// ConnectionRequestURL (forced active notification) when the agent,
+// restarted without a boot and so without an Inform of its own, listens
+// on a URL the ACS has not been told: an address that changed while it was
+// down, another port.
+func (d *daemon) connectionRequestURLMoved(ctx context.Context) {
+	b, _, _ := d.j.GetMeta(metaInformedCRURL)
+	d.informedCRURL = string(b)
+	d.crMu.Lock()
+	now := d.crURL
+	d.crMu.Unlock()
+	if now == "" || now == d.informedCRURL {
+		return
+	}
+	if _, err := d.store.Append(ctx, event.ValueChanged{Active: true, Changes: []event.ParamValue{
+		{Name: paramCRURL, Value: now, Type: "string"}}}); err != nil {
+		d.log.Error().Err(err).Msg("ConnectionRequestURL change not journaled")
+		d.noteJournalError(err)
+	}
 }
 
 // failingPoster fails every POST with a configuration message.

@@ -30,6 +30,7 @@ var hookKeys = map[string]func(h *actions.Hooks, v string) error{
 	"export-default":   func(h *actions.Hooks, v string) error { h.ExportDefaultCmd = v; return nil },
 	"reboot":           func(h *actions.Hooks, v string) error { h.RebootCmd = v; return nil },
 	"factory-reset":    func(h *actions.Hooks, v string) error { h.FactoryResetCmd = v; return nil },
+	"boot-id-file":     func(h *actions.Hooks, v string) error { h.BootIDFile = v; return nil },
 	"timeout": func(h *actions.Hooks, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

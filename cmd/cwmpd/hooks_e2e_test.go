@@ -66,3 +66,45 @@ export-log=echo disk on fire >&2; exit 3
 	}
 	a.stop()
 }
+
+// TestE2EAgentRestartIsNotABoot: on the hooks platform the device's boot is
+// told by a boot-id file (the kernel's by default). The agent killed and
+// started again on the same boot sends no "1 BOOT": its first Inform is the
+// active VALUE CHANGE of the ConnectionRequestURL it now listens on (the
+// tests give it a new port), then a connection request works on that URL.
+// A new boot id is a boot again.
+func TestE2EAgentRestartIsNotABoot(t *testing.T) {
+	srv := acs(t)
+	dev := t.TempDir()
+	bootID := filepath.Join(dev, "boot_id")
+	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
+	hooks := filepath.Join(t.TempDir(), "hooks.conf")
+	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
+	state := t.TempDir()
+	args := []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
+	a := startAgent(t, state, args...)
+	waitSessions(t, srv, 1, a)
+	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
+	// Killed once the session's end is journaled (the ACS counts it a
+	// moment earlier): what it delivered is not owed again.
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the session journaled")
+	before := informParam(srv, "Device.ManagementServer.ConnectionRequestURL")
+	a.kill()
+
+	a = startAgent(t, state, args...)
+	waitSessions(t, srv, 2, a)
+	after := informParam(srv, "Device.ManagementServer.ConnectionRequestURL")
+	if ev := eventCodes(onlyDevice(t, srv)); ev != "4 VALUE CHANGE" || after == before {
+		t.Fatalf("Inform after a restart of the agent alone: %s, ConnectionRequestURL %s (was %s)\n%s", ev, after, before, a.logs())
+	}
+	connReq(t, srv)
+	waitSessions(t, srv, 3, a)
+	wantEvents(t, srv, "6 CONNECTION REQUEST")
+	a.stop()
+
+	os.WriteFile(bootID, []byte("boot-2\n"), 0o644) // the device booted
+	a = startAgent(t, state, args...)
+	waitSessions(t, srv, 4, a)
+	wantEvents(t, srv, "1 BOOT")
+	a.stop()
+}

@@ -57,6 +57,10 @@ const (
 	metaNextBootReason = "next-boot-reason"
 	metaDefaultsFile   = "defaults-file"
 	metaCRPath         = "connreq-path"
+	// metaInformedCRURL is the ConnectionRequestURL the ACS last received
+	// in an Inform: a restart of the agent alone (no Inform of its own)
+	// compares it with the URL it listens on now.
+	metaInformedCRURL = "informed-connreq-url"
 )
 
 func cmdRun(args []string, stderr io.Writer) error {
@@ -199,6 +203,11 @@ type daemon struct {
 	rpc   *datamodel.Handler
 	crURL string
 	crMu  sync.Mutex
+	// restarted: this start is a restart of the agent alone
+	// (AgentRestarted), not a boot.
+	restarted bool
+	// informedCRURL caches metaInformedCRURL (conductor only).
+	informedCRURL string
 	// id is the device identity read at boot: a hooks platform runs a
 	// command for it, which must not happen under the state's lock, and
 	// the software version only changes across a restart.
@@ -276,6 +285,9 @@ func (d *daemon) run() error {
 	if err != nil {
 		d.log.Error().Err(err).Msg("connection-request server not started; the ACS cannot ask for sessions")
 	}
+	if d.restarted {
+		d.connectionRequestURLMoved(ctx)
+	}
 	stopCtl, err := d.startControl(ctx)
 	if err != nil {
 		stopCR() // before the journal closes: a late bind would use it
@@ -351,30 +363,46 @@ func (d *daemon) close() {
 func (d *daemon) identity() datamodel.Identity { return d.id }
 
 // boot journals this start: Booted (with the reason the previous run left),
-// and on the very first start the factory-default settings.
+// and on the very first start the factory-default settings; or, when the
+// platform says the device did not boot since the last Booted and nothing
+// the agent did asked for a boot, AgentRestarted.
 func (d *daemon) boot(ctx context.Context) error {
 	first := d.j.LastSeq() == 0
 	reason := event.BootPowerOn
+	announced := false // a reboot, reset or restart the agent itself set off
 	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
-		reason = string(b)
+		reason, announced = string(b), true
 	}
-	version := d.platform.Identity().SoftwareVersion // read once more below, for the model
-	evs := []event.Event{event.Booted{Reason: reason, SoftwareVersion: version}}
-	var previous string
-	d.store.View(func(s *projections.State) { previous = s.Boot.SoftwareVersion })
-	if previous != "" && previous != version {
-		// SoftwareVersion has forced active notification: a new firmware
-		// is a VALUE CHANGE in the first Inform after it.
-		evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
-			{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
-	}
-	if first && len(d.defaults) > 0 {
-		evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
+	deviceBoot := d.platform.DeviceBoot()
+	var lastBoot, previous string
+	d.store.View(func(s *projections.State) { lastBoot, previous = s.Boot.DeviceBoot, s.Boot.SoftwareVersion })
+	var evs []event.Event
+	if !first && !announced && deviceBoot != "" && deviceBoot == lastBoot {
+		// Only the agent's process started again (a crash, its
+		// supervisor): nothing pending is dropped and no "1 BOOT" goes to
+		// the ACS, whose BOOT is a power-up or reset of the device.
+		reason = "agent restart"
+		d.restarted = true
+		evs = []event.Event{event.AgentRestarted{DeviceBoot: deviceBoot}}
+	} else {
+		version := d.platform.Identity().SoftwareVersion // read once more below, for the model
+		evs = []event.Event{event.Booted{Reason: reason, SoftwareVersion: version, DeviceBoot: deviceBoot}}
+		if previous != "" && previous != version {
+			// SoftwareVersion has forced active notification: a new
+			// firmware is a VALUE CHANGE in the first Inform after it.
+			evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
+				{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
+		}
+		if first && len(d.defaults) > 0 {
+			evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
+		}
 	}
 	if _, err := d.store.Append(ctx, evs...); err != nil {
 		return fmt.Errorf("run: journal boot: %w", err)
 	}
-	d.j.PutMeta(metaNextBootReason, nil)
+	if announced {
+		d.j.PutMeta(metaNextBootReason, nil)
+	}
 	var st projections.Status
 	var url string
 	d.store.View(func(s *projections.State) { st = s.Status(); url = s.Settings.Get(projections.SettingACSURL) })

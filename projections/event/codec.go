@@ -57,6 +57,7 @@ var decoders = map[Type]func([]byte) (Event, error){
 	TypeRebootRequested:           decodeAs[RebootRequested],
 	TypeFactoryResetRequested:     decodeAs[FactoryResetRequested],
 	TypeFactoryResetDone:          decodeAs[FactoryResetDone],
+	TypeAgentRestarted:            decodeAs[AgentRestarted],
 	TypeTransferQueued:            decodeAs[TransferQueued],
 	TypeTransferStarted:           decodeAs[TransferStarted],
 	TypeTransferProgress:          decodeAs[TransferProgress],

@@ -11,7 +11,8 @@ import (
 func allSamples() []Event {
 	t0 := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
 	return []Event{
-		Booted{Reason: BootPowerOn, SoftwareVersion: "1.0"},
+		Booted{Reason: BootPowerOn, SoftwareVersion: "1.0", DeviceBoot: "8e3c0b1a-0f31-4c3e-9d55-2b1f0e6f7a10"},
+		AgentRestarted{DeviceBoot: "8e3c0b1a-0f31-4c3e-9d55-2b1f0e6f7a10"},
 		SettingsChanged{Changes: []Setting{{"acs-url", "https://acs"}, {"password", "s3cret"}}, Source: SourceCLI},
 		SettingsReset{Defaults: []Setting{{"enabled", "true"}}},
 		ParametersSet{Values: []ParamValue{{Name: "Device.X", Value: "1", Type: "unsignedInt"}}, ParameterKey: "k", SetKey: true, Source: SourceACS},

@@ -52,6 +52,19 @@ type ParamValue struct {
 type Booted struct {
 	Reason          string `json:"reason"`
 	SoftwareVersion string `json:"software_version,omitempty"`
+	// DeviceBoot identifies the device's boot (the kernel's boot_id), ""
+	// when the platform cannot tell: then every start of the agent is
+	// taken for a boot.
+	DeviceBoot string `json:"device_boot,omitempty"`
+}
+
+// AgentRestarted records a start of the agent on a device that did not
+// boot since the last Booted (same DeviceBoot): the process was restarted
+// (a crash, its supervisor, an upgrade of the agent alone). Unlike Booted
+// it raises no "1 BOOT" and drops nothing pending: the digest's BOOT is a
+// power-up or reset of the device (§8.1).
+type AgentRestarted struct {
+	DeviceBoot string `json:"device_boot"`
 }
 
 // SettingsChanged records validated changes of operator settings.
@@ -279,6 +292,7 @@ type SessionFailed struct {
 }
 
 func (Booted) Type() Type                    { return TypeBooted }
+func (AgentRestarted) Type() Type            { return TypeAgentRestarted }
 func (SettingsChanged) Type() Type           { return TypeSettingsChanged }
 func (SettingsReset) Type() Type             { return TypeSettingsReset }
 func (ParametersSet) Type() Type             { return TypeParametersSet }

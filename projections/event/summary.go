@@ -51,6 +51,7 @@ func key(set bool, k string) string {
 func (e Booted) Summary() string {
 	return fmt.Sprintf("reason=%s software=%s", e.Reason, e.SoftwareVersion)
 }
+func (e AgentRestarted) Summary() string { return "the device did not boot: " + e.DeviceBoot }
 func (e SettingsChanged) Summary() string {
 	return fmt.Sprintf("by %s: %s", e.Source, settings(e.Changes))
 }

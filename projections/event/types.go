@@ -35,10 +35,12 @@ const (
 	TypeSessionSucceeded          Type = 26
 	TypeSessionFailed             Type = 27
 	TypeRestartRequested          Type = 28
+	TypeAgentRestarted            Type = 29
 )
 
 var typeNames = map[Type]string{
 	TypeBooted:                    "Booted",
+	TypeAgentRestarted:            "AgentRestarted",
 	TypeSettingsChanged:           "SettingsChanged",
 	TypeSettingsReset:             "SettingsReset",
 	TypeParametersSet:             "ParametersSet",
