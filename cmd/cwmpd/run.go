@@ -343,9 +343,19 @@ func (d *daemon) close() {
 func (d *daemon) identity() datamodel.Identity { return d.id }
 
 // boot journals this start: Booted (with the reason the previous run left),
-// and on the very first start the factory-default settings.
+// and at the first start on this journal the factory-default settings, but
+// not those the operator provisioned before it (cwmpd set --create): the
+// journal may already hold those records, so the first start is the one
+// that finds no Booted in it.
 func (d *daemon) boot(ctx context.Context) error {
-	first := d.j.LastSeq() == 0
+	var first bool
+	provisioned := map[string]bool{}
+	d.store.View(func(s *projections.State) {
+		first = s.Boot.Count == 0
+		for name := range s.Settings {
+			provisioned[name] = true
+		}
+	})
 	reason := event.BootPowerOn
 	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
 		reason = string(b)
@@ -360,8 +370,16 @@ func (d *daemon) boot(ctx context.Context) error {
 		evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
 			{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
 	}
-	if first && len(d.defaults) > 0 {
-		evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
+	if first {
+		defaults := map[string]string{}
+		for name, v := range d.defaults {
+			if !provisioned[name] {
+				defaults[name] = v
+			}
+		}
+		if len(defaults) > 0 {
+			evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(defaults)})
+		}
 	}
 	if _, err := d.store.Append(ctx, evs...); err != nil {
 		return fmt.Errorf("run: journal boot: %w", err)

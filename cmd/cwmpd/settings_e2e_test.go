@@ -36,3 +36,27 @@ func TestSetRefusesStateWithoutJournal(t *testing.T) {
 		t.Fatalf("set on the created journal: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// Provisioned before the first start (set --create), a per-device setting
+// is kept and the factory defaults still fill in the rest at that start:
+// the ACS URL and password come from the defaults, the username the ACS
+// accepts from the operator (the defaults' one would be refused).
+func TestProvisionedBeforeFirstStartGetsDefaults(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	if r := runBin(t, "set", "--state", state, "--create", "username=cpe", "periodic-inform-interval=2h"); r.code != 0 {
+		t.Fatalf("provisioning: exit %d %s", r.code, r.stderr)
+	}
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv, "username=factory-user"))
+	waitSessions(t, srv, 1, a)
+	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
+	p := runBin(t, "print", "--state", state)
+	for _, want := range []string{"acs-url: " + srv.URL(), "username: cpe", "periodic-inform-interval: 2h", "connection-request-password: (set)"} {
+		if !strings.Contains(p.stdout, want) {
+			t.Errorf("print lacks %q:\n%s", want, p.stdout)
+		}
+	}
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
