@@ -129,7 +129,7 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 // applySettings validates every assignment first, then journals them all in
 // one record: invalid input changes nothing.
 func applySettings(ctx context.Context, store *live.Store, assign []string) error {
-	m, err := projections.ParseAssignments(assign)
+	m, err := parseAssignments(assign)
 	if err != nil {
 		return err
 	}

@@ -163,7 +163,7 @@ func readDefaults(path string) (map[string]string, error) {
 		}
 		lines = append(lines, l)
 	}
-	return projections.ParseAssignments(lines)
+	return parseAssignments(lines)
 }
 
 func settingsEvents(m map[string]string) []event.Setting {

@@ -188,7 +188,7 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 		return usagef("set: expected name=value ... (settings: %s)", strings.Join(projections.SettingNames(), ", "))
 	}
 	// Validate before anything is contacted or written.
-	if _, err := projections.ParseAssignments(pos); err != nil {
+	if _, err := parseAssignments(pos); err != nil {
 		return usagef("set: %v", err)
 	}
 	_, ok, err := callDaemon(*state, controlRequest{Op: "set", Assign: pos})

@@ -60,3 +60,42 @@ func TestProvisionedBeforeFirstStartGetsDefaults(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// acs-url values the transport would refuse at every session are refused by
+// set (offline and with a daemon running) and in a defaults file: exit 2,
+// one line naming the setting, nothing written.
+func TestSetRefusesACSURLTheTransportRefuses(t *testing.T) {
+	state := t.TempDir()
+	if r := runBin(t, "set", "--state", state, "--create", "acs-url=https://acs.example/cwmp"); r.code != 0 {
+		t.Fatalf("set: %d %s", r.code, r.stderr)
+	}
+	bad := []string{"http://acs.example/c wmp", "http://bücher.example/cwmp", "http://acs.example/cwmp?a=b c", "http://cpe:url-secret@acs.example/"}
+	check := func(how string) {
+		t.Helper()
+		for _, u := range bad {
+			r := runBin(t, "set", "--state", state, "acs-url="+u)
+			if r.code != 2 || !strings.HasPrefix(r.stderr, "cwmpd: set: acs-url: ") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 ||
+				strings.Contains(r.stderr, "url-secret") {
+				t.Errorf("%s: set acs-url=%q: exit %d, stderr %q", how, u, r.code, r.stderr)
+			}
+		}
+		if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "acs-url: https://acs.example/cwmp") {
+			t.Errorf("%s: acs-url changed:\n%s", how, p.stdout)
+		}
+	}
+	check("offline")
+	srv := acs(t)
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitFor(t, func() bool { _, err := os.Stat(controlPath(state)); return err == nil }, "the control socket")
+	check("daemon running")
+	a.stop()
+	// A defaults file is checked the same way (reset reads it offline and
+	// exits; run would too, but keeps running on the old code).
+	for _, u := range bad[:2] {
+		defaults := defaultsFor(t, srv, "acs-url="+u)
+		r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", defaults)
+		if r.code != 2 || !strings.Contains(r.stderr, "acs-url: ") {
+			t.Errorf("defaults file with acs-url=%q: exit %d, stderr %q", u, r.code, r.stderr)
+		}
+	}
+}
