@@ -163,7 +163,12 @@ func readDefaults(path string) (map[string]string, error) {
 		}
 		lines = append(lines, l)
 	}
-	return parseAssignments(lines)
+	// A relative certificate path is the defaults file's neighbour.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseAssignments(absolutePaths(lines, filepath.Dir(abs)))
 }
 
 func settingsEvents(m map[string]string) []event.Setting {

@@ -187,6 +187,12 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		return usagef("set: expected name=value ... (settings: %s)", strings.Join(projections.SettingNames(), ", "))
 	}
+	// Certificate paths are the CLI's: the daemon runs elsewhere.
+	cwd, err := os.Getwd()
+	if err != nil {
+		return usagef("set: working directory: %v", err)
+	}
+	pos = absolutePaths(pos, cwd)
 	// Validate before anything is contacted or written.
 	if _, err := parseAssignments(pos); err != nil {
 		return usagef("set: %v", err)

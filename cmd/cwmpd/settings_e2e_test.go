@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cwmpd/cwmpd/cwmp/testpki"
 )
 
 // A --state without a journal (a typo, or the default dir when the daemon
@@ -97,5 +101,58 @@ func TestSetRefusesACSURLTheTransportRefuses(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, "acs-url: ") {
 			t.Errorf("defaults file with acs-url=%q: exit %d, stderr %q", u, r.code, r.stderr)
 		}
+	}
+}
+
+// A relative certificate path is resolved by the CLI (against its working
+// directory; in a defaults file, against the file's directory) and the
+// journal keeps the absolute path, which the daemon can read from its own.
+func TestSetStoresAbsoluteCertificatePaths(t *testing.T) {
+	ca := testpki.NewCA(t, "paths CA")
+	dir := t.TempDir()
+	testpki.Write(t, dir, "ca.pem", ca.PEM)
+	state := t.TempDir()
+	setIn := func(args ...string) result {
+		t.Helper()
+		cmd := exec.Command(cwmpdBinary(t), append([]string{"set", "--state", state}, args...)...)
+		cmd.Dir = dir
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, out.String(), errb.String()}
+	}
+	want := "ca-certificate: " + filepath.Join(dir, "ca.pem") + "\n"
+	if r := setIn("--create", "ca-certificate=ca.pem"); r.code != 0 {
+		t.Fatalf("offline set: exit %d %s", r.code, r.stderr)
+	}
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, want) {
+		t.Errorf("offline set: print lacks %q:\n%s", want, p.stdout)
+	}
+	// With a daemon running in another directory.
+	srv := acs(t)
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitFor(t, func() bool { _, err := os.Stat(controlPath(state)); return err == nil }, "the control socket")
+	runBin(t, "set", "--state", state, "ca-certificate=")
+	if r := setIn("ca-certificate=ca.pem"); r.code != 0 {
+		t.Fatalf("set with the daemon running: exit %d %s", r.code, r.stderr)
+	}
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, want) {
+		t.Errorf("set with the daemon running: print lacks %q:\n%s", want, p.stdout)
+	}
+	a.stop()
+	// A defaults file names a neighbour.
+	defaults := filepath.Join(dir, "defaults.conf")
+	os.WriteFile(defaults, []byte("ca-certificate=ca.pem\n"), 0o600)
+	if r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", defaults); r.code != 0 {
+		t.Fatalf("reset with defaults: exit %d %s", r.code, r.stderr)
+	}
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, want) {
+		t.Errorf("defaults file: print lacks %q:\n%s", want, p.stdout)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 
 	"github.com/cwmpd/cwmpd/cwmp/transport"
@@ -24,5 +25,37 @@ func parseAssignments(args []string) (map[string]string, error) {
 				Why: strings.TrimPrefix(err.Error(), "transport: ")}
 		}
 	}
+	for _, name := range pathSettings {
+		if v := m[name]; v != "" && !filepath.IsAbs(v) {
+			spec, _ := projections.SpecOf(name)
+			return nil, &projections.SettingError{Name: name, Accepts: spec.Accepts,
+				Why: "a relative path (the daemon runs in another directory): give an absolute one"}
+		}
+	}
 	return m, nil
+}
+
+// pathSettings hold file paths the daemon reads at every session.
+var pathSettings = []string{projections.SettingClientCertificate, projections.SettingCACertificate}
+
+// absolutePaths resolves the relative file paths among name=value arguments
+// against dir (the CLI's working directory for set, the defaults file's
+// directory for a defaults file): the journal keeps the absolute path, the
+// one the daemon, in its own working directory, can read.
+func absolutePaths(args []string, dir string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		name, v, ok := strings.Cut(a, "=")
+		name = strings.TrimSpace(name)
+		if !ok || v == "" || filepath.IsAbs(v) {
+			continue
+		}
+		for _, p := range pathSettings {
+			if name == p {
+				out[i] = name + "=" + filepath.Join(dir, v)
+			}
+		}
+	}
+	return out
 }
