@@ -102,7 +102,8 @@ func peerAllowed(c *net.UnixConn) bool {
 func (d *daemon) control(ctx context.Context, req controlRequest) controlResponse {
 	switch req.Op {
 	case "print":
-		d.kickConductor() // a full journal is retried at once
+		d.recheckStorage() // space freed: say so now
+		d.kickConductor()  // a full journal is retried at once
 	case "set":
 		d.kickConductor() // a full journal is retried at once
 		if err := applySettings(ctx, d.store, req.Assign); err != nil {

@@ -211,9 +211,12 @@ type daemon struct {
 	intentRetryAt  time.Time
 	// problem is what keeps the agent from working, for print (the journal
 	// cannot record it when the problem is the journal's storage).
-	problem atomic.Value  // string
-	kick    chan struct{} // wakes the conductor
-	stopped chan struct{}
+	problem atomic.Value // string
+	// diskFull is the problem text while it is a refused append (storage
+	// below the reserve), "" otherwise.
+	diskFull atomic.Value  // string
+	kick     chan struct{} // wakes the conductor
+	stopped  chan struct{}
 }
 
 func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, log zerolog.Logger) error {
@@ -406,6 +409,25 @@ func (d *daemon) boot(ctx context.Context) error {
 func (d *daemon) noteJournalError(err error) {
 	if errors.Is(err, journal.ErrDiskFull) {
 		d.problem.Store(err.Error())
+		d.diskFull.Store(err.Error())
+	}
+}
+
+// recheckStorage clears a disk-full problem as soon as the journal has room
+// again: saving a snapshot passes the journal's own free-space check only
+// then. Without it print kept the problem until the next successful
+// session, which may be an hour away.
+func (d *daemon) recheckStorage() {
+	full, _ := d.diskFull.Load().(string)
+	if full == "" {
+		return
+	}
+	if err := d.store.SnapshotNow(); err != nil {
+		return
+	}
+	if d.diskFull.CompareAndSwap(full, "") {
+		d.problem.CompareAndSwap(full, "")
+		d.log.Info().Msg("journal storage has room again")
 	}
 }
 
