@@ -228,6 +228,13 @@ func cmdReset(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("reset-tr069-config: unexpected argument %q", pos[0])
 	}
+	if *defaultsFile != "" {
+		// The control request carries no defaults: a running daemon resets
+		// to the file it was started with, and would ignore this one.
+		if _, running, _ := callDaemon(*state, controlRequest{Op: "print"}); running {
+			return usagef("reset-tr069-config: --defaults is for a stopped daemon: the running one resets to the defaults file it was started with (cwmpd run --defaults); stop it first, or leave out --defaults")
+		}
+	}
 	_, ok, err := callDaemon(*state, controlRequest{Op: "reset"})
 	if err != nil {
 		return err

@@ -156,3 +156,27 @@ func TestSetStoresAbsoluteCertificatePaths(t *testing.T) {
 		t.Errorf("defaults file: print lacks %q:\n%s", want, p.stdout)
 	}
 }
+
+// reset-tr069-config --defaults FILE while the daemon runs: the control
+// request cannot carry FILE, so it is refused (exit 2) and nothing is reset.
+func TestResetDefaultsRefusedWhileDaemonRuns(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	other := defaultsFor(t, srv, "username=other-user")
+	r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", other)
+	if r.code != 2 || !strings.Contains(r.stderr, "--defaults") {
+		t.Errorf("exit %d, stderr %q; want 2 and a message about --defaults", r.code, r.stderr)
+	}
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "username: cpe") {
+		t.Errorf("print:\n%s", p.stdout)
+	}
+	a.stop()
+	if r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", other); r.code != 0 {
+		t.Fatalf("stopped daemon: exit %d %s", r.code, r.stderr)
+	}
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "username: other-user") {
+		t.Errorf("offline reset ignored --defaults:\n%s", p.stdout)
+	}
+}
