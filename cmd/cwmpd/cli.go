@@ -21,7 +21,7 @@ commands:
   run [--state DIR] [--defaults FILE] [--platform sim] [--log-format json|console]
                                                run the agent
   print [--state DIR] [--json]                 settings and status
-  set [--state DIR] name=value ...             change settings (validated; all or nothing)
+  set [--state DIR] [--create] name=value ...  change settings (validated; all or nothing)
   reset-tr069-config [--state DIR]             forget the client's configuration and state
   journal export [--state DIR] [--since SEQ]   write the journal as JSONL (secrets redacted)
   replay FILE|DIR [--at SEQ] [--json]          replay a JSONL export or a state dir: timeline + final state

@@ -38,7 +38,7 @@ func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 		// The journal's storage is below its reserve: nothing can be
 		// recorded, so nothing may be done. Say so, and try again later
 		// (or as soon as the operator frees space and asks, with print).
-		d.problem.Store(err.Error())
+		d.noteJournalError(err)
 		d.log.Error().Err(err).Msg("journal storage full: the agent waits until space is freed")
 		select {
 		case <-ctx.Done():
@@ -46,6 +46,7 @@ func (d *daemon) conduct(ctx, sessionCtx context.Context) error {
 		case <-d.kick:
 		case <-time.After(30 * time.Second):
 		}
+		d.recheckStorage()
 	}
 }
 
@@ -79,6 +80,7 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 				return err
 			}
 			d.problem.Store("")
+			d.diskFull.Store("")
 			// The session's own appends signalled wake, and the loop
 			// decides again right now on the state they left: that
 			// signal is spent. An append from here on signals anew.

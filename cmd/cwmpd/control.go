@@ -102,7 +102,8 @@ func peerAllowed(c *net.UnixConn) bool {
 func (d *daemon) control(ctx context.Context, req controlRequest) controlResponse {
 	switch req.Op {
 	case "print":
-		d.kickConductor() // a full journal is retried at once
+		d.recheckStorage() // space freed: say so now
+		d.kickConductor()  // a full journal is retried at once
 	case "set":
 		d.kickConductor() // a full journal is retried at once
 		if err := applySettings(ctx, d.store, req.Assign); err != nil {
@@ -129,7 +130,7 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 // applySettings validates every assignment first, then journals them all in
 // one record: invalid input changes nothing.
 func applySettings(ctx context.Context, store *live.Store, assign []string) error {
-	m, err := projections.ParseAssignments(assign)
+	m, err := parseAssignments(assign)
 	if err != nil {
 		return err
 	}

@@ -287,7 +287,7 @@ func TestE2EBadFlagsAndSettings(t *testing.T) {
 		t.Error("a refused set created a journal")
 	}
 	// Several at once, all or nothing: one bad value changes nothing.
-	runBin(t, "set", "--state", state, "acs-url=https://acs.example/")
+	runBin(t, "set", "--state", state, "--create", "acs-url=https://acs.example/")
 	r = runBin(t, "set", "--state", state, "username=x", "periodic-inform-interval=0")
 	if r.code != 2 {
 		t.Fatalf("exit %d", r.code)

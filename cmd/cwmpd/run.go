@@ -169,7 +169,12 @@ func readDefaults(path string) (map[string]string, error) {
 		}
 		lines = append(lines, l)
 	}
-	return projections.ParseAssignments(lines)
+	// A relative certificate path is the defaults file's neighbour.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseAssignments(absolutePaths(lines, filepath.Dir(abs)))
 }
 
 func settingsEvents(m map[string]string) []event.Setting {
@@ -217,9 +222,12 @@ type daemon struct {
 	intentRetryAt  time.Time
 	// problem is what keeps the agent from working, for print (the journal
 	// cannot record it when the problem is the journal's storage).
-	problem atomic.Value  // string
-	kick    chan struct{} // wakes the conductor
-	stopped chan struct{}
+	problem atomic.Value // string
+	// diskFull is the problem text while it is a refused append (storage
+	// below the reserve), "" otherwise.
+	diskFull atomic.Value  // string
+	kick     chan struct{} // wakes the conductor
+	stopped  chan struct{}
 }
 
 func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, log zerolog.Logger) error {
@@ -363,11 +371,21 @@ func (d *daemon) close() {
 func (d *daemon) identity() datamodel.Identity { return d.id }
 
 // boot journals this start: Booted (with the reason the previous run left),
-// and on the very first start the factory-default settings; or, when the
-// platform says the device did not boot since the last Booted and nothing
-// the agent did asked for a boot, AgentRestarted.
+// and at the first start on this journal the factory-default settings, but
+// not those the operator provisioned before it (cwmpd set --create): the
+// journal may already hold those records, so the first start is the one
+// that finds no Booted in it. When the platform says the device did not
+// boot since the last Booted and nothing the agent did asked for a boot,
+// AgentRestarted instead.
 func (d *daemon) boot(ctx context.Context) error {
-	first := d.j.LastSeq() == 0
+	var first bool
+	provisioned := map[string]bool{}
+	d.store.View(func(s *projections.State) {
+		first = s.Boot.Count == 0
+		for name := range s.Settings {
+			provisioned[name] = true
+		}
+	})
 	reason := event.BootPowerOn
 	announced := false // a reboot, reset or restart the agent itself set off
 	if b, ok, _ := d.j.GetMeta(metaNextBootReason); ok && len(b) > 0 {
@@ -393,8 +411,16 @@ func (d *daemon) boot(ctx context.Context) error {
 			evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
 				{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
 		}
-		if first && len(d.defaults) > 0 {
-			evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(d.defaults)})
+		if first {
+			defaults := map[string]string{}
+			for name, v := range d.defaults {
+				if !provisioned[name] {
+					defaults[name] = v
+				}
+			}
+			if len(defaults) > 0 {
+				evs = append(evs, event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(defaults)})
+			}
 		}
 	}
 	if _, err := d.store.Append(ctx, evs...); err != nil {
@@ -419,6 +445,25 @@ func (d *daemon) boot(ctx context.Context) error {
 func (d *daemon) noteJournalError(err error) {
 	if errors.Is(err, journal.ErrDiskFull) {
 		d.problem.Store(err.Error())
+		d.diskFull.Store(err.Error())
+	}
+}
+
+// recheckStorage clears a disk-full problem as soon as the journal has room
+// again: saving a snapshot passes the journal's own free-space check only
+// then. Without it print kept the problem until the next successful
+// session, which may be an hour away.
+func (d *daemon) recheckStorage() {
+	full, _ := d.diskFull.Load().(string)
+	if full == "" {
+		return
+	}
+	if err := d.store.SnapshotNow(); err != nil {
+		return
+	}
+	if d.diskFull.CompareAndSwap(full, "") {
+		d.problem.CompareAndSwap(full, "")
+		d.log.Info().Msg("journal storage has room again")
 	}
 }
 

@@ -123,10 +123,15 @@ func callDaemon(state string, req controlRequest) (controlResponse, bool, error)
 }
 
 // offline opens the journal directly (its directory lock makes that safe
-// when no daemon runs) and folds it.
-func offline(state string, write bool) (*journal.Journal, *live.Store, error) {
+// when no daemon runs) and folds it. A missing journal is created only when
+// create is set: otherwise a mistyped --state (or the default one, when the
+// daemon uses another) would get a journal no daemon reads.
+func offline(state string, write, create bool) (*journal.Journal, *live.Store, error) {
 	dir := filepath.Join(state, "journal")
-	if _, err := os.Stat(dir); err != nil && !write {
+	if _, err := os.Stat(dir); err != nil && !(write && create) {
+		if write {
+			return nil, nil, usagef("no journal in %s (has cwmpd run there? is --state the daemon's? --create makes a new journal, to provision a device before its first start)", state)
+		}
 		return nil, nil, usagef("no journal in %s (has cwmpd run there?)", state)
 	}
 	j, err := journal.Open(journal.Options{Dir: dir, ReadOnly: !write, BootID: "cli", Logger: zerolog.Nop()})
@@ -160,7 +165,7 @@ func cmdPrint(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !ok {
-		j, s, err := offline(*state, false)
+		j, s, err := offline(*state, false, false)
 		if err != nil {
 			return err
 		}
@@ -174,6 +179,7 @@ func cmdPrint(args []string, stdout, stderr io.Writer) error {
 func cmdSet(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("set", flag.ContinueOnError)
 	state := fs.String("state", defaultStateDir, "state directory")
+	create := fs.Bool("create", false, "create the journal when the state directory has none (provisioning before the first start)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -181,8 +187,14 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		return usagef("set: expected name=value ... (settings: %s)", strings.Join(projections.SettingNames(), ", "))
 	}
+	// Certificate paths are the CLI's: the daemon runs elsewhere.
+	cwd, err := os.Getwd()
+	if err != nil {
+		return usagef("set: working directory: %v", err)
+	}
+	pos = absolutePaths(pos, cwd)
 	// Validate before anything is contacted or written.
-	if _, err := projections.ParseAssignments(pos); err != nil {
+	if _, err := parseAssignments(pos); err != nil {
 		return usagef("set: %v", err)
 	}
 	_, ok, err := callDaemon(*state, controlRequest{Op: "set", Assign: pos})
@@ -193,7 +205,7 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "set %s\n", strings.Join(settingNamesOf(pos), ", "))
 		return nil
 	}
-	j, s, err := offline(*state, true)
+	j, s, err := offline(*state, true, *create)
 	if err != nil {
 		return err
 	}
@@ -216,6 +228,13 @@ func cmdReset(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("reset-tr069-config: unexpected argument %q", pos[0])
 	}
+	if *defaultsFile != "" {
+		// The control request carries no defaults: a running daemon resets
+		// to the file it was started with, and would ignore this one.
+		if _, running, _ := callDaemon(*state, controlRequest{Op: "print"}); running {
+			return usagef("reset-tr069-config: --defaults is for a stopped daemon: the running one resets to the defaults file it was started with (cwmpd run --defaults); stop it first, or leave out --defaults")
+		}
+	}
 	_, ok, err := callDaemon(*state, controlRequest{Op: "reset"})
 	if err != nil {
 		return err
@@ -224,7 +243,7 @@ func cmdReset(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "tr069 client configuration and state reset; the next session is a BOOTSTRAP")
 		return nil
 	}
-	j, s, err := offline(*state, true)
+	j, s, err := offline(*state, true, false)
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/cwmp/transport"
 )
 
 // ValueType maps a schema type to the xsi:type written on the wire.
@@ -137,9 +137,11 @@ func (p *Param) Canonical(v string, sent soap.ValueType) (string, error) {
 		}
 	}
 	if p.Path == ms+"URL" && v != "" {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", badValue("%s takes an http:// or https:// URL", p.Path)
+		// The transport's own checks (those cwmpd set applies too): a URL
+		// it would refuse at every session, one with user-info above all,
+		// would lock the device out of its ACS.
+		if err := transport.CheckURL(v); err != nil {
+			return "", badValue("%s takes an http:// or https:// URL without credentials: %s", p.Path, strings.TrimPrefix(err.Error(), "transport: "))
 		}
 	}
 	return v, nil

@@ -117,11 +117,20 @@ type Client struct {
 	connSeq    uint64       // connections dialled so far; numbers them
 }
 
-// New checks cfg and prepares a Client. No connection is made yet.
-func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.URL)
+// CheckURL reports whether raw is an ACS URL a session can use: http:// or
+// https://, a host, no user-info, and a host and request URI that can be
+// sent as they are. New applies the same checks; the operator's settings
+// and the data model use it so that a URL is refused when it is set, not
+// at the next session. The error never quotes a password.
+func CheckURL(raw string) error {
+	_, err := parseURL(raw)
+	return err
+}
+
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, newError(KindConfig, parseError(cfg.URL, err), "invalid ACS URL")
+		return nil, newError(KindConfig, parseError(raw, err), "invalid ACS URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, newError(KindConfig, nil, "ACS URL must start with http:// or https://")
@@ -135,8 +144,20 @@ func New(cfg Config) (*Client, error) {
 	if !validHost(u.Host) {
 		return nil, newError(KindConfig, nil, "ACS URL host %q cannot be sent in a Host header: write an internationalised name in its xn-- form", u.Host)
 	}
-	if !validRequestURI(u) {
+	// url.Parse keeps a raw space or non-ASCII byte of the path and
+	// percent-encodes it on the wire, so the session would go to a URL
+	// other than the one written: a URI holds neither (RFC 3986).
+	if !validRequestURI(u) || strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
 		return nil, newError(KindConfig, nil, "ACS URL path or query holds a space, a control character or a non-ASCII byte: percent-encode it")
+	}
+	return u, nil
+}
+
+// New checks cfg and prepares a Client. No connection is made yet.
+func New(cfg Config) (*Client, error) {
+	u, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	u.Fragment, u.RawFragment = "", ""
 	if cfg.ConnectTimeout <= 0 {
