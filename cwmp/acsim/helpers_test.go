@@ -39,6 +39,8 @@ type testCPE struct {
 	// authorize, when set, returns an Authorization header for a request.
 	authorize func(method, uri string) string
 	crURL     string
+	// retry is the RetryCount informMsg sends.
+	retry uint32
 }
 
 func newCPE(t *testing.T, url string) *testCPE {
@@ -135,13 +137,19 @@ func (c *testCPE) empty() (int, *soap.Envelope) {
 }
 
 func (c *testCPE) informMsg(events ...string) *soap.Inform {
-	inf := &soap.Inform{DeviceId: c.id, MaxEnvelopes: 1, CurrentTime: time.Now().UTC().Truncate(time.Second)}
+	inf := &soap.Inform{DeviceId: c.id, MaxEnvelopes: 1, CurrentTime: time.Now().UTC().Truncate(time.Second), RetryCount: c.retry}
 	for _, e := range events {
 		inf.Event = append(inf.Event, soap.EventStruct{EventCode: e})
 	}
+	// The Device:2 forced Inform parameters (D§7 item 1).
 	inf.ParameterList = []soap.ParameterValueStruct{
+		{Name: "Device.RootDataModelVersion", Value: "2.17"},
+		{Name: "Device.DeviceInfo.HardwareVersion", Value: "hw1"},
 		{Name: "Device.DeviceInfo.SoftwareVersion", Value: "1.0"},
+		{Name: "Device.DeviceInfo.ProvisioningCode", Value: ""},
+		{Name: "Device.ManagementServer.ParameterKey", Value: ""},
 		{Name: "Device.ManagementServer.ConnectionRequestURL", Value: c.crURL},
+		{Name: "Device.ManagementServer.AliasBasedAddressing", Value: "false", Type: "xsd:boolean"},
 	}
 	return inf
 }

@@ -58,6 +58,7 @@ type exchange struct {
 	env    *soap.Envelope
 	derr   error
 	schema []string // xmllint complaints
+	raw    rawFacts // what the codec does not keep, see scanRaw
 	in     Entry
 	plan   FaultPlan // the session's plan and this post's number,
 	idx    int       // copied under the lock
@@ -205,6 +206,9 @@ func (s *Server) beginLocked(x *exchange) (rep reply, done bool) {
 		s.recordOutLocked(x, rep, "", "", []string{"Location: " + loc})
 		return rep, true
 	}
+	if idx == 1 && (plan.DropAt == 1 || plan.HTTPStatus != 0 && plan.HTTPStatusAt <= 1) {
+		s.peekInformLocked(x)
+	}
 	if plan.DropAt == idx {
 		x.in.Notes = append(x.in.Notes, "connection dropped by fault plan")
 		s.failLocked(ss, "connection dropped by fault plan at post "+strconv.Itoa(idx))
@@ -213,6 +217,9 @@ func (s *Server) beginLocked(x *exchange) (rep reply, done bool) {
 	}
 	if plan.HTTPStatus != 0 && (plan.HTTPStatusAt == idx || plan.HTTPStatusAt == 0 && idx == 1) {
 		x.in.Notes = append(x.in.Notes, "answered HTTP "+strconv.Itoa(plan.HTTPStatus)+" by fault plan")
+		// A redirect or an authentication challenge may be followed within
+		// the same session attempt: not a failure the CPE must count.
+		ss.unsure = plan.HTTPStatus < 400 || plan.HTTPStatus == http.StatusUnauthorized || plan.HTTPStatus == http.StatusProxyAuthRequired
 		s.failLocked(ss, "HTTP "+strconv.Itoa(plan.HTTPStatus)+" by fault plan at post "+strconv.Itoa(idx))
 		rep = reply{status: plan.HTTPStatus}
 		s.recordLocked(x.in)
@@ -422,8 +429,18 @@ func (s *Server) handleLocked(x *exchange) reply {
 		return s.violationLocked(x, x.schema[0], soap.FaultACSInvalidArguments)
 	}
 	isResponse := strings.HasSuffix(env.Body.MethodName(), "Response") || env.Body.MethodName() == "Fault"
-	if isResponse && actions[0] != "" {
-		return s.violationLocked(x, fmt.Sprintf("SOAPAction must be empty on a response or fault, got %q", actions[0]), soap.FaultACSInvalidArguments)
+	if isResponse {
+		// Every SOAPAction field counts, not only the first (D§2.1).
+		for _, a := range actions {
+			if a != "" {
+				return s.violationLocked(x, fmt.Sprintf("SOAPAction must be empty on a response or fault, got %q among %d SOAPAction header(s)", a, len(actions)), soap.FaultACSInvalidArguments)
+			}
+		}
+	}
+	x.raw = scanRaw(x.body)
+	if errs := checkHeaderMU(x.raw); len(errs) > 0 {
+		x.in.Errors = append(x.in.Errors, errs[1:]...)
+		return s.violationLocked(x, errs[0], soap.FaultACSInvalidArguments)
 	}
 	if inf, ok := env.Body.(*soap.Inform); ok {
 		return s.informLocked(x, inf)
@@ -490,6 +507,22 @@ func (s *Server) informLocked(x *exchange, inf *soap.Inform) reply {
 	}
 	d.id, d.informs, d.last, d.lastInform = inf.DeviceId, d.informs+1, inf, time.Now().UTC()
 	s.notifyLocked()
+	setInformFacts(ss, inf)
+	var errs []string
+	ferrs, note := checkForcedParams(inf.ParameterList)
+	if note != "" {
+		x.in.Notes = append(x.in.Notes, note)
+	}
+	errs = append(errs, ferrs...)
+	errs = append(errs, checkEvents(inf.Event)...)
+	if msg := s.checkRetryLocked(ss); msg != "" {
+		errs = append(errs, msg)
+	}
+	if len(errs) > 0 {
+		x.in.Errors = append(x.in.Errors, errs[1:]...)
+		ss.errors = append(ss.errors, errs[1:]...)
+		return s.violationLocked(x, errs[0], soap.FaultACSInvalidArguments)
+	}
 	if code := ss.plan.InformFault; code != 0 {
 		x.in.Notes = append(x.in.Notes, "Inform answered with fault "+strconv.Itoa(int(code))+" by fault plan")
 		s.failLocked(ss, "Inform answered with fault "+strconv.Itoa(int(code))+" by fault plan")
@@ -518,6 +551,20 @@ func (s *Server) cpeRequestLocked(x *exchange) reply {
 	var resp soap.Message
 	switch m := env.Body.(type) {
 	case *soap.TransferComplete:
+		// D§8.1/D§11.3-11.4: a TransferComplete reports a transfer the ACS
+		// requested, in a session whose Inform carries 7 TRANSFER COMPLETE.
+		var errs []string
+		if !hasEvent(ss.informEvents, "7 TRANSFER COMPLETE") {
+			errs = append(errs, "TransferComplete in a session whose Inform lacks \"7 TRANSFER COMPLETE\" (D§8.1, D§11.3)")
+		}
+		if _, ok := d.requested[m.CommandKey]; !ok {
+			errs = append(errs, fmt.Sprintf("TransferComplete for CommandKey %q, but acsim sent this device no Download, Upload or ScheduleDownload with that key (D§11.4)", m.CommandKey))
+		}
+		if len(errs) > 0 {
+			x.in.Errors = append(x.in.Errors, errs[1:]...)
+			ss.errors = append(ss.errors, errs[1:]...)
+			return s.violationLocked(x, errs[0], soap.FaultACSInvalidArguments)
+		}
 		d.transfers = append(d.transfers, TransferRecord{Received: time.Now().UTC(), Session: ss.id, CommandKey: m.CommandKey,
 			FaultCode: uint32(m.FaultStruct.FaultCode), FaultString: m.FaultStruct.FaultString, StartTime: m.StartTime, CompleteTime: m.CompleteTime})
 		resp = &soap.TransferCompleteResponse{}
@@ -548,6 +595,11 @@ func (s *Server) responseLocked(x *exchange) reply {
 		if f.Detail == nil {
 			return s.violationLocked(x, "fault without a cwmp:Fault detail", soap.FaultACSInvalidArguments)
 		}
+		if errs := checkCPEFault(f, x.raw, ss.out.method); len(errs) > 0 {
+			x.in.Errors = append(x.in.Errors, errs[1:]...)
+			ss.errors = append(ss.errors, errs[1:]...)
+			return s.violationLocked(x, errs[0], soap.FaultACSInvalidArguments)
+		}
 		name = fmt.Sprintf("Fault %d", f.Detail.FaultCode)
 	} else if name != ss.out.method+"Response" {
 		return s.violationLocked(x, fmt.Sprintf("%s answers %s (ID %s)", name, ss.out.method, ss.out.id), soap.FaultACSInvalidArguments)
@@ -569,6 +621,7 @@ func (s *Server) nextLocked(x *exchange) reply {
 		}
 		next := q[0]
 		s.queues[key] = q[1:]
+		s.noteTransferLocked(ss.device, next.msg)
 		ss.out = &outstanding{id: next.id, method: next.msg.MethodName(), queue: key, msg: next.msg}
 		return s.envelopeLocked(x, http.StatusOK, &soap.Envelope{Version: ss.version, Header: soap.Header{ID: next.id}, Body: next.msg}, nil)
 	}

@@ -64,6 +64,18 @@ func TestSessionInformGPVAndEnd(t *testing.T) {
 func TestSessionTransferCompleteAndDefaultQueue(t *testing.T) {
 	s := startServer(t, Config{})
 	cpe := newCPE(t, s.URL())
+	// Session 1 requests the download the TransferComplete reports.
+	if _, err := s.Enqueue(cpe.key(), &soap.Download{CommandKey: "dl-1", FileType: "1 Firmware Upgrade Image", URL: "http://files.example/fw.bin"}); err != nil {
+		t.Fatal(err)
+	}
+	cpe.inform("1 BOOT")
+	_, dl := cpe.empty()
+	if _, ok := dl.Body.(*soap.Download); !ok {
+		t.Fatalf("want the Download, got %+v", dl.Body)
+	}
+	if status, _ := cpe.respond(dl, &soap.DownloadResponse{Status: 1, StartTime: soap.UnknownTime, CompleteTime: soap.UnknownTime}); status != http.StatusNoContent {
+		t.Fatalf("status %d: %v", status, lastErrors(s))
+	}
 	// The default queue serves any device.
 	if _, err := s.Enqueue("", &soap.Reboot{CommandKey: "rb-1"}); err != nil {
 		t.Fatal(err)
@@ -151,7 +163,7 @@ func TestCookieRequiredAndOptional(t *testing.T) {
 func TestHoldRequests(t *testing.T) {
 	s := startServer(t, Config{Faults: FaultPlan{HoldRequests: true}})
 	cpe := newCPE(t, s.URL())
-	if ir := cpe.inform("7 TRANSFER COMPLETE"); !ir.Header.HoldRequests {
+	if ir := cpe.inform("7 TRANSFER COMPLETE", "M Download"); !ir.Header.HoldRequests {
 		t.Fatal("InformResponse lacks HoldRequests=true")
 	}
 	status, env := cpe.send(&soap.Envelope{Version: soap.V1_2, Body: &soap.TransferComplete{CommandKey: "x"}})
@@ -164,7 +176,8 @@ func TestHoldRequests(t *testing.T) {
 	// request once an envelope without HoldRequests arrives.
 	s.Enqueue(cpe.key(), &soap.GetRPCMethods{})
 	cpe2 := newCPE(t, s.URL())
-	cpe2.inform("7 TRANSFER COMPLETE")
+	cpe2.retry = 1 // the same device retries the session acsim failed
+	cpe2.inform("7 TRANSFER COMPLETE", "M Download")
 	_, req := cpe2.empty()
 	if req.Header.HoldRequests {
 		t.Fatal("request after InformResponse still holds")

@@ -82,6 +82,16 @@ type session struct {
 	posts   int
 	events  []string
 	informs int
+	// retry is the RetryCount of the session's Inform, when retryKnown;
+	// boot is set when that Inform carried 0 BOOTSTRAP or 1 BOOT.
+	retry      uint32
+	retryKnown bool
+	boot       bool
+	// informEvents are the Inform's events, for the TransferComplete check.
+	informEvents []soap.EventStruct
+	// unsure marks a failure the CPE need not have seen as one (an injected
+	// 3xx, 401 or 407), so the next RetryCount is not judged by it.
+	unsure  bool
 	hold    bool
 	out     *outstanding
 	errors  []string
@@ -136,6 +146,9 @@ type device struct {
 	lastInform time.Time
 	last       *soap.Inform
 	transfers  []TransferRecord
+	// requested maps the CommandKey of every Download, Upload and
+	// ScheduleDownload sent to the device to the method's name.
+	requested map[string]string
 }
 
 func (d *device) info(queued int) DeviceInfo {
