@@ -103,6 +103,18 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{store: s, j: j}
 }
 
+// forcedParameters are the forced Inform parameters of a Device:2 root
+// (digest §7), which a strict ACS requires in every Inform.
+var forcedParameters = []soap.ParameterValueStruct{
+	{Name: "Device.RootDataModelVersion", Value: "2.11", Type: soap.TypeString},
+	{Name: "Device.DeviceInfo.HardwareVersion", Value: "hw1", Type: soap.TypeString},
+	{Name: "Device.DeviceInfo.SoftwareVersion", Value: "1.0.0", Type: soap.TypeString},
+	{Name: "Device.DeviceInfo.ProvisioningCode", Value: "", Type: soap.TypeString},
+	{Name: "Device.ManagementServer.ParameterKey", Value: "", Type: soap.TypeString},
+	{Name: "Device.ManagementServer.ConnectionRequestURL", Value: "http://192.0.2.1:7547/cr", Type: soap.TypeString},
+	{Name: "Device.ManagementServer.AliasBasedAddressing", Value: "false", Type: soap.TypeBoolean},
+}
+
 func (f *fixture) input(t *testing.T) Input {
 	var in Input
 	f.store.View(func(st *projections.State) {
@@ -111,7 +123,7 @@ func (f *fixture) input(t *testing.T) Input {
 			Events:      st.Pending.InformEvents(),
 			RetryCount:  st.Retry.Failures,
 			CurrentTime: now,
-			Parameters:  []soap.ParameterValueStruct{{Name: "Device.RootDataModelVersion", Value: "2.11", Type: soap.TypeString}},
+			Parameters:  forcedParameters,
 		}
 		for _, tr := range st.Transfers.Owed() {
 			in.Transfers = append(in.Transfers, OwedTransfer{ID: tr.ID, Message: soap.TransferComplete{
