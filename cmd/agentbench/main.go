@@ -425,7 +425,10 @@ func startup(c config, dir string, logf func(string, ...any)) ([]result, error) 
 		if err != nil {
 			return 0, err
 		}
-		g, err := startAgent(c.bin, dir, state, defaults, crPort)
+		// --journal-max 0: the row is about a journal of c.records
+		// records, which the default retention (8MiB) would trim behind
+		// the snapshot, and the snapshot is deleted for the last start.
+		g, err := startAgent(c.bin, dir, state, defaults, crPort, "--journal-max", "0")
 		if err != nil {
 			return 0, err
 		}

@@ -204,7 +204,7 @@ connection-request-port=%d
 }
 
 // startAgent starts cwmpd on state; start is taken just before the exec.
-func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
+func startAgent(bin, dir, state, defaults string, crPort int, extra ...string) (*agent, error) {
 	g := &agent{}
 	if stopping() {
 		return nil, errStopping
@@ -213,9 +213,10 @@ func startAgent(bin, dir, state, defaults string, crPort int) (*agent, error) {
 	if g.log, err = os.OpenFile(filepath.Join(dir, "cwmpd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, err
 	}
-	g.cmd = exec.Command(filepath.Join(bin, "cwmpd"), "run", "--platform", "sim", "--state", state, "--defaults", defaults,
+	args := append([]string{"run", "--platform", "sim", "--state", state, "--defaults", defaults,
 		"--connreq-listen", fmt.Sprintf("127.0.0.1:%d", crPort), "--connreq-host", "127.0.0.1",
-		"--log-level", "warn")
+		"--log-level", "warn"}, extra...)
+	g.cmd = exec.Command(filepath.Join(bin, "cwmpd"), args...)
 	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
 	g.start = time.Now()
 	if err := startHelper(g.cmd); err != nil {
