@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections"
 	"github.com/cwmpd/cwmpd/projections/event"
 )
 
@@ -59,4 +61,25 @@ func TestE2EJournalIsTrimmed(t *testing.T) {
 	if first == 1 || bytes > limit {
 		t.Fatalf("journal not trimmed to --journal-max 1MiB: records %d..%d, %d bytes", first, last, bytes)
 	}
+
+	// Without a usable snapshot (here deleted; another build's format
+	// after a firmware change would do the same) the trimmed journal
+	// cannot be folded whole, yet the agent starts, takes the factory
+	// defaults and reaches the ACS.
+	j.Close()
+	j, err = journal.Open(journal.Options{Dir: dir, BootID: "test", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.DeleteSnapshot(projections.SnapshotName); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	srv := acs(t)
+	a = startAgent(t, state, "--journal-max", "1MiB", "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	if !strings.Contains(a.logs(), "no usable snapshot") {
+		t.Errorf("the lost history is not in the log:\n%s", a.logs())
+	}
+	a.stop()
 }

@@ -411,7 +411,9 @@ func (d *daemon) boot(ctx context.Context) error {
 			evs = append(evs, event.ValueChanged{Active: true, Changes: []event.ParamValue{
 				{Name: "Device.DeviceInfo.SoftwareVersion", Value: version, Type: "string"}}})
 		}
-		if first {
+		if first || d.store.Partial() {
+			// A partial history lost the settings journaled before it:
+			// the defaults fill what the records left do not say.
 			defaults := map[string]string{}
 			for name, v := range d.defaults {
 				if !provisioned[name] {

@@ -38,7 +38,13 @@ type Store struct {
 	snapping  bool
 	subs      map[chan struct{}]struct{}
 	snapWG    sync.WaitGroup
+	partial   bool // see Partial
 }
+
+// Partial reports that Open could not fold the whole history: retention
+// had dropped records no usable snapshot covered, so the state holds only
+// what the records left say.
+func (s *Store) Partial() bool { return s.partial }
 
 // Open folds the journal into a state: the newest snapshot, then every
 // record after it. A snapshot that cannot be used (another format version,
@@ -71,10 +77,19 @@ func (s *Store) boot() (*projections.State, error) {
 			s.log.Warn().Err(err).Uint64("seq", snap.Seq).Msg("snapshot not usable; folding the whole journal")
 		}
 	}
-	if st.Seq == 0 && s.j.FirstSeq() > 1 {
-		return nil, fmt.Errorf("live: journal starts at record %d and no snapshot covers the records before it", s.j.FirstSeq())
+	from := st.Seq + 1
+	if first := s.j.FirstSeq(); st.Seq == 0 && first > 1 {
+		from, s.partial = first, true
+		// Retention dropped records only a snapshot covered, and that
+		// snapshot is gone or unusable (another build's format after a
+		// firmware change). Refusing to start would leave the device
+		// unmanageable: the state is rebuilt from what is left, and what
+		// was journaled before it (settings, parameters, queues) is lost;
+		// the agent's start then applies the factory defaults as on a
+		// first start.
+		s.log.Error().Uint64("first_seq", first).Msg("no usable snapshot covers the records retention dropped; state rebuilt from the records left")
 	}
-	r := s.j.NewReader(st.Seq + 1)
+	r := s.j.NewReader(from)
 	defer r.Close()
 	for r.Next() {
 		if err := s.apply(st, r.Record()); err != nil {

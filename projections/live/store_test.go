@@ -148,3 +148,40 @@ func TestCancelledAppendsNeverWedgeTheStore(t *testing.T) {
 		}
 	})
 }
+
+// A journal trimmed by retention whose snapshot is then unusable still
+// opens: the state is folded from the records left (the agent must not be
+// left unable to start), and says so in the log.
+func TestTrimmedJournalWithoutUsableSnapshotStillOpens(t *testing.T) {
+	dir := t.TempDir()
+	j, s := open(t, dir, 10)
+	ctx := context.Background()
+	s.Append(ctx, event.Booted{Reason: "x"})
+	for range 30 {
+		s.Append(ctx, event.ConnectionRequestReceived{Reason: "bad digest"})
+	}
+	if err := s.SnapshotNow(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	j.Close()
+	j, err := journal.Open(journal.Options{Dir: dir, BootID: "b", Logger: zerolog.Nop(), Retention: journal.Retention{MaxRecords: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.EnforceRetention(); err != nil || j.FirstSeq() == 1 {
+		t.Fatalf("retention: first seq %d, %v", j.FirstSeq(), err)
+	}
+	if err := j.SaveSnapshot(journal.Snapshot{Name: projections.SnapshotName, Seq: j.LastSeq(), Data: []byte(`{"version":99}`)}); err != nil {
+		t.Fatal(err)
+	}
+	first, last := j.FirstSeq(), j.LastSeq()
+	j.Close()
+	j2, s2 := open(t, dir, 1000)
+	defer j2.Close()
+	s2.View(func(st *projections.State) {
+		if st.Seq != last || st.Session.RejectedConnectionRequests != int(last-first+1) {
+			t.Fatalf("state folded from record %d: seq %d, rejected %d", first, st.Seq, st.Session.RejectedConnectionRequests)
+		}
+	})
+}
