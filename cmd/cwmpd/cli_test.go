@@ -233,7 +233,7 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("%s: %d %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"lots", "-1MiB", "MiB", ""} {
+	for _, bad := range []string{"lots", "-1MiB", "MiB", "", "8589934592GiB", "9223372036854775807KB"} {
 		if _, err := parseBytes(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -514,6 +515,11 @@ func parseBytes(v string) (int64, error) {
 			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 			if err != nil || n <= 0 {
 				return 0, fmt.Errorf("takes a size like 24MiB")
+			}
+			if n > math.MaxInt64/u.mult {
+				// Wrapped, it would turn into a small or negative size:
+				// a disk-full reserve silently gone.
+				return 0, fmt.Errorf("%s is too large", v)
 			}
 			return n * u.mult, nil
 		}
