@@ -128,8 +128,15 @@ func TestE2ETriggers(t *testing.T) {
 	wantEvents(t, srv, "6 CONNECTION REQUEST")
 
 	// A local change shows in the ACS's next GPV; the ScheduleInform fires.
-	if r := runBin(t, "set", "--state", state, "periodic-inform-interval=2s"); r.code != 0 || !strings.Contains(r.stdout, "set periodic-inform-interval") {
+	if r := runBin(t, "set", "--state", state, "periodic-inform-interval=2s"); r.code != 0 || !strings.Contains(r.stdout, "set periodic-inform-interval") ||
+		strings.Contains(r.stdout, "restart") {
 		t.Fatalf("set: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// The connection-request listener is bound at start: the operator is
+	// told so rather than left to believe the port moved.
+	if r := runBin(t, "set", "--state", state, "connection-request-port=17548"); r.code != 0 ||
+		!strings.Contains(r.stdout, "connection-request-port takes effect when cwmpd restarts") {
+		t.Fatalf("set connection-request-port: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	enqueue(t, srv,
 		&soap.GetParameterValues{ParameterNames: []string{"Device.ManagementServer.PeriodicInformInterval"}},

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +203,13 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 		return usagef("set: %v", err)
 	}
 	if ok {
-		fmt.Fprintf(stdout, "set %s\n", strings.Join(settingNamesOf(pos), ", "))
+		names := settingNamesOf(pos)
+		fmt.Fprintf(stdout, "set %s\n", strings.Join(names, ", "))
+		if slices.Contains(names, projections.SettingConnectionRequestPort) {
+			// The listener is bound at start; rebinding it under a running
+			// agent is not done.
+			fmt.Fprintln(stdout, "connection-request-port takes effect when cwmpd restarts")
+		}
 		return nil
 	}
 	j, s, err := offline(*state, true, *create)
