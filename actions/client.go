@@ -54,7 +54,8 @@ type FileClient struct {
 	MaxRetries int
 	// NewBackOff paces the retries (default: exponential 0.5 s … 10 s).
 	NewBackOff func() backoff.BackOff
-	// IdleTimeout aborts an attempt that receives nothing for this long.
+	// IdleTimeout aborts an attempt that receives less than 1 KiB in this
+	// long (nothing at all, or a trickle).
 	IdleTimeout time.Duration
 	// Transport overrides the HTTP transport (tests).
 	Transport http.RoundTripper

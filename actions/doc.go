@@ -97,7 +97,7 @@
 //	      not http(s), also as a redirect's target (file://, ftp://…), a
 //	      redirect from https to http, and more than 10 redirects: at once,
 //	      not retried
-//	9017  connection dropped (or silent for IdleTimeout) after it was
+//	9017  connection dropped (or under 1 KiB in IdleTimeout) after it was
 //	      made, more often than the retries allow, or a server that keeps
 //	      restarting the file (over 1.5× its size in one fetch)
 //	9018  size or sha256 mismatch (against the Download's FileSize or the

@@ -381,19 +381,29 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 	}
 }
 
+// minProgress is what a body must deliver within IdleTimeout to count as
+// moving: a server trickling a byte now and then would otherwise hold the
+// transfer (and the queue behind it) in progress for ever.
+const minProgress = 1 << 10
+
 // copyBody appends the body to the file, hashing, reporting progress and
-// enforcing the limits; a broken body (or one idle for IdleTimeout, which
-// cancels the attempt) is a retryable drop. ctx is the Fetch's context.
+// enforcing the limits; a broken body (or one that delivers less than
+// minProgress bytes in IdleTimeout, which cancels the attempt) is a
+// retryable drop. ctx is the Fetch's context.
 func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelFunc, st *fetchState, body io.Reader) error {
 	idle := c.idleTimeout()
 	timer := time.AfterFunc(idle, cancelAttempt)
 	defer timer.Stop()
 	buf := make([]byte, 32<<10)
 	space := c.newSpaceGuard(st)
+	var sinceReset int64
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			timer.Reset(idle)
+			if sinceReset += int64(n); sinceReset >= minProgress {
+				timer.Reset(idle)
+				sinceReset = 0
+			}
 			if st.off+int64(n) > c.maxSize() {
 				return faultf(FaultTransfer, nil, "file too large: more than %d bytes", c.maxSize())
 			}

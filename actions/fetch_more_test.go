@@ -182,3 +182,41 @@ func TestFetchChunkedBodyKeepsReserve(t *testing.T) {
 		t.Errorf("with room: %+v %v", got, err)
 	}
 }
+
+// A server that trickles a byte at a time, never quite idle, does not keep
+// the transfer in progress for ever: less than 1 KiB per IdleTimeout is a
+// stalled attempt, retried and in the end failed with 9017.
+func TestFetchTrickleIsStalled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		for range 1500 { // 30 s at most, so a failing run still ends
+			if _, err := w.Write([]byte{'x'}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}))
+	defer srv.Close()
+	c := testClient()
+	c.IdleTimeout = 200 * time.Millisecond
+	c.MaxRetries = 1
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(context.Background(), FetchRequest{URL: srv.URL + "/f", Path: filepath.Join(t.TempDir(), "f")})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var f *Fault
+		if !errors.As(err, &f) || f.Code != FaultIncomplete {
+			t.Fatalf("trickled download: %v, want fault %d", err, FaultIncomplete)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a trickling server kept the download going for 20 s (IdleTimeout 200 ms)")
+	}
+}
