@@ -190,9 +190,12 @@ func TestAgentRestartIsNotABoot(t *testing.T) {
 	id := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents()})
 	f.add(event.SessionFailed{Session: id, Error: "x", RetryCount: 1, NextAttempt: t0.Add(time.Hour)})
 	open := f.add(event.SessionStarted{Events: f.s.Pending.InformEvents(), RetryCount: 1})
+	// The daemon journals the failure of the session its stopped process
+	// left open, then the restart.
+	f.add(event.SessionFailed{Session: open, Error: "agent stopped during the session", RetryCount: 2, NextAttempt: t0.Add(2 * time.Hour)})
 	f.add(event.AgentRestarted{DeviceBoot: "kb-1"})
 	f.wantEvents(EventValueChange)
-	if f.s.Session.Open != 0 || f.s.Retry.Failures != 1 || f.s.Pending.Changed["Device.A"].Value != "1" {
+	if f.s.Session.Open != 0 || f.s.Retry.Failures != 2 || f.s.Pending.Changed["Device.A"].Value != "1" {
 		t.Fatalf("after the restart: open session %d (was %d), retry %+v, changed %v", f.s.Session.Open, open, f.s.Retry, f.s.Pending.Changed)
 	}
 	f.add(event.Booted{Reason: event.BootPowerOn, DeviceBoot: "kb-2"})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 )
 
@@ -106,5 +107,46 @@ func TestE2EAgentRestartIsNotABoot(t *testing.T) {
 	a = startAgent(t, state, args...)
 	waitSessions(t, srv, 4, a)
 	wantEvents(t, srv, "1 BOOT")
+	a.stop()
+}
+
+// TestE2EAgentKilledMidSessionRetries: the agent is killed after the ACS
+// answered its Inform but before the session ended, and started again on
+// the same boot. The session it left open failed: it is retried after the
+// retry wait with RetryCount 1, and its delivered CONNECTION REQUEST is not
+// repeated (D§7, D§9); the only event is the VALUE CHANGE of the
+// ConnectionRequestURL the restarted agent listens on (a new port here).
+func TestE2EAgentKilledMidSessionRetries(t *testing.T) {
+	srv := acs(t)
+	dev := t.TempDir()
+	bootID := filepath.Join(dev, "boot_id")
+	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
+	hooks := filepath.Join(t.TempDir(), "hooks.conf")
+	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
+	state := t.TempDir()
+	args := []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
+	a := startAgent(t, state, args...)
+	waitSessions(t, srv, 1, a)
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the first session journaled")
+
+	// The next session's empty POST is held by the ACS: the agent is killed
+	// with the InformResponse received and the session open.
+	srv.PushFaults(acsim.FaultPlan{Delay: acsim.Duration(30 * time.Second), DelayAt: 2})
+	connReq(t, srv)
+	waitFor(t, func() bool { return srv.Counts("").Informs >= 2 }, "the second Inform")
+	time.Sleep(300 * time.Millisecond) // the InformResponse reaches the agent
+	a.kill()
+
+	a = startAgent(t, state, args...)
+	// acsim may count the killed session as done (it answers the held POST
+	// once the connection drops): the retry is the third Inform.
+	waitFor(t, func() bool { return srv.Counts("").Informs >= 3 }, "the retry Inform")
+	d := onlyDevice(t, srv)
+	if d.LastRetryCount != 1 || eventCodes(d) != "4 VALUE CHANGE" {
+		t.Fatalf("after the kill mid-session: RetryCount %d, events %q (want 1 and 4 VALUE CHANGE)\n%s", d.LastRetryCount, eventCodes(d), a.logs())
+	}
+	if errs := transcriptErrors(srv); len(errs) > 0 {
+		t.Fatalf("the strict ACS: %v", errs)
+	}
 	a.stop()
 }

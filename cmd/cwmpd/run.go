@@ -25,6 +25,7 @@ import (
 
 	"github.com/cwmpd/cwmpd/actions"
 	"github.com/cwmpd/cwmpd/cwmp/datamodel"
+	"github.com/cwmpd/cwmpd/cwmp/session"
 	"github.com/cwmpd/cwmpd/journal"
 	"github.com/cwmpd/cwmpd/projections"
 	"github.com/cwmpd/cwmpd/projections/event"
@@ -394,7 +395,14 @@ func (d *daemon) boot(ctx context.Context) error {
 	}
 	deviceBoot := d.platform.DeviceBoot()
 	var lastBoot, previous string
-	d.store.View(func(s *projections.State) { lastBoot, previous = s.Boot.DeviceBoot, s.Boot.SoftwareVersion })
+	var open uint64
+	var failures int
+	var policy session.RetryPolicy
+	d.store.View(func(s *projections.State) {
+		lastBoot, previous = s.Boot.DeviceBoot, s.Boot.SoftwareVersion
+		open, failures = s.Session.Open, s.Retry.Failures
+		policy.MinWait, policy.Multiplier = s.RetryPolicy()
+	})
 	var evs []event.Event
 	if !first && !announced && deviceBoot != "" && deviceBoot == lastBoot {
 		// Only the agent's process started again (a crash, its
@@ -402,7 +410,12 @@ func (d *daemon) boot(ctx context.Context) error {
 		// the ACS, whose BOOT is a power-up or reset of the device.
 		reason = "agent restart"
 		d.restarted = true
-		evs = []event.Event{event.AgentRestarted{DeviceBoot: deviceBoot}}
+		if open != 0 {
+			// The session the stopped process left open failed: it is
+			// retried as any failed session is (D§9), with its RetryCount.
+			evs = append(evs, session.Failed(open, "agent stopped during the session", failures, policy, d.clock(), nil))
+		}
+		evs = append(evs, event.AgentRestarted{DeviceBoot: deviceBoot})
 	} else {
 		version := d.platform.Identity().SoftwareVersion // read once more below, for the model
 		evs = []event.Event{event.Booted{Reason: reason, SoftwareVersion: version, DeviceBoot: deviceBoot}}

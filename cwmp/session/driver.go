@@ -176,20 +176,27 @@ func (d *Driver) post(ctx context.Context, core *Core, p Poster, s *Send) Step {
 // failure builds the journaled failure: the retry number, the wait drawn
 // once from the spec's range, and the absolute next attempt.
 func (d *Driver) failure(id uint64, msg string) event.SessionFailed {
-	n := d.Failures + 1
-	m, k := d.Retry.MinWait, d.Retry.Multiplier
+	return Failed(id, msg, d.Failures, d.Retry, d.now(), d.Rand)
+}
+
+// Failed is the SessionFailed of session id after failures consecutive
+// failures before it: the wait drawn once from the spec's range (rnd, or a
+// source seeded from now when nil) and the absolute next attempt. The
+// daemon also journals one for a session its stopped process left open.
+func Failed(id uint64, msg string, failures int, policy RetryPolicy, now time.Time, rnd *rand.Rand) event.SessionFailed {
+	n := failures + 1
+	m, k := policy.MinWait, policy.Multiplier
 	if m == 0 {
 		m = retry.DefaultMinWait
 	}
 	if k == 0 {
 		k = retry.DefaultMultiplier
 	}
-	rnd := d.Rand
 	if rnd == nil {
-		rnd = rand.New(rand.NewSource(d.now().UnixNano()))
+		rnd = rand.New(rand.NewSource(now.UnixNano()))
 	}
 	delay := retry.Wait(n, m, k, rnd)
-	return event.SessionFailed{Session: id, Error: msg, RetryCount: n, Delay: delay, NextAttempt: d.now().Add(delay)}
+	return event.SessionFailed{Session: id, Error: msg, RetryCount: n, Delay: delay, NextAttempt: now.Add(delay)}
 }
 
 func (d *Driver) now() time.Time {
