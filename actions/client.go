@@ -1,8 +1,6 @@
 package actions
 
 import (
-	"syscall"
-
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,11 +10,13 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/cwmpd/cwmpd/cwmp/digest"
+	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // Defaults of a FileClient.
@@ -155,7 +155,7 @@ const maxRedirects = 10
 // was: same method, same body. The fault is 9016 for a download (the file cannot be accessed
 // where the server sends us) and 9011 for an upload.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	to := req.URL.Redacted()
+	to := shownURL(req.URL)
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		// Not a dropped connection: the transport would only refuse the
 		// scheme, on every retry.
@@ -213,17 +213,13 @@ func checkURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactURL shows a URL without a password in its user info.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.LastIndexByte(raw, '@'); i >= 0 {
-			return "…" + raw[i:]
-		}
-		return raw
-	}
-	return u.Redacted()
-}
+// redactURL shows a URL as exports do (projections/event.RedactURL): no
+// password in its user info and no query, where signed URLs carry tokens.
+// Fault strings go to the journal and the ACS, logs to the operator.
+func redactURL(raw string) string { return event.RedactURL(raw) }
+
+// shownURL is redactURL for a parsed URL.
+func shownURL(u *url.URL) string { return event.RedactURL(u.String()) }
 
 // auth answers a file server's 401 with the transfer's credentials: Digest
 // when offered (via cwmp/digest), else Basic. Once answered, later
@@ -330,7 +326,7 @@ func shortNetErr(err error) string {
 
 // statusFault maps an unwanted HTTP status to a fault.
 func statusFault(u *url.URL, status int, credentials bool, upload bool) *Fault {
-	where := u.Redacted()
+	where := shownURL(u)
 	switch {
 	case status == http.StatusUnauthorized:
 		if credentials {

@@ -351,7 +351,7 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 	for round := 0; ; round++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.u.String(), nil)
 		if err != nil {
-			return nil, faultf(FaultAccess, err, "bad file URL %s", st.u.Redacted())
+			return nil, faultf(FaultAccess, err, "bad file URL %s", shownURL(st.u))
 		}
 		if st.off > 0 {
 			req.Header.Set("Range", "bytes="+strconv.FormatInt(st.off, 10)+"-")
@@ -369,7 +369,7 @@ func (c *FileClient) get(ctx context.Context, st *fetchState) (*http.Response, e
 			}
 			f := connectFault(st.u, err)
 			if st.received > 0 || !isConnectError(err) {
-				f = faultf(FaultIncomplete, err, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(err))
+				f = faultf(FaultIncomplete, err, "download of %s stopped at byte %d: %s", shownURL(st.u), st.off, shortNetErr(err))
 			}
 			return nil, &errRetry{final: f}
 		}
@@ -424,12 +424,12 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 				return err
 			}
 			if st.budget >= 0 && st.received > st.budget {
-				return faultf(FaultIncomplete, nil, "download of %s gave up after %d bytes for a %d-byte file", st.u.Redacted(), st.received, st.total)
+				return faultf(FaultIncomplete, nil, "download of %s gave up after %d bytes for a %d-byte file", shownURL(st.u), st.received, st.total)
 			}
 		}
 		if rerr == io.EOF {
 			if st.total >= 0 && st.off < st.total {
-				return &errRetry{final: faultf(FaultIncomplete, nil, "download of %s stopped at byte %d of %d", st.u.Redacted(), st.off, st.total)}
+				return &errRetry{final: faultf(FaultIncomplete, nil, "download of %s stopped at byte %d of %d", shownURL(st.u), st.off, st.total)}
 			}
 			return nil
 		}
@@ -437,7 +437,7 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return &errRetry{final: faultf(FaultIncomplete, rerr, "download of %s stopped at byte %d: %s", st.u.Redacted(), st.off, shortNetErr(rerr))}
+			return &errRetry{final: faultf(FaultIncomplete, rerr, "download of %s stopped at byte %d: %s", shownURL(st.u), st.off, shortNetErr(rerr))}
 		}
 	}
 }
