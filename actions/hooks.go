@@ -80,6 +80,9 @@ func expand(cmd string, files []string, version string) string {
 }
 
 // run executes one hook; stdout goes to out (may be nil).
+// errHookTimedOut marks a hook its own timeout killed (not the system).
+var errHookTimedOut = errors.New("hook timed out")
+
 func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writer, files []string, version string) error {
 	if strings.TrimSpace(cmd) == "" {
 		return faultf(code, nil, "%s is not supported on this device (no command configured)", what)
@@ -113,7 +116,7 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	var exitErr *exec.ExitError
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return faultf(code, err, "%s timed out after %s", what, timeout)
+		return faultf(code, fmt.Errorf("%w: %w", errHookTimedOut, err), "%s timed out after %s", what, timeout)
 	case errors.As(err, &exitErr):
 		if msg == "" {
 			return faultf(code, err, "%s failed: %v", what, err)
@@ -221,10 +224,11 @@ func (h *Hooks) InstallFirmware(ctx context.Context, files []string, version str
 		return faultf(FaultTransfer, err, "firmware install marker: %v", err)
 	}
 	err := h.run(ctx, "firmware install", h.Firmware, FaultTransfer, nil, files, version)
-	if err == nil || ctx.Err() != nil {
+	if err == nil || ctx.Err() != nil || killedBySignal(err) && !errors.Is(err, errHookTimedOut) {
 		// Success, or we are being stopped (shutdown, or the reboot the
-		// install itself started): the marker stays, so the repeat after
-		// the restart does not install twice.
+		// install itself started, which may signal the hook before the
+		// agent): the marker stays, so the repeat after the restart does
+		// not install twice.
 		return err
 	}
 	if rmErr := removeDurably(marker); rmErr != nil {

@@ -123,3 +123,29 @@ func TestHooksInterruptedInstallKeepsMarker(t *testing.T) {
 		t.Error("the install ran again after an interrupted one")
 	}
 }
+
+// A hook a signal ends (the reboot sysupgrade starts signals every process,
+// possibly before the agent sees its own stop) keeps the marker; one its
+// own timeout kills has failed, and the next attempt installs again.
+func TestHooksSignalKeepsMarkerTimeoutDoesNot(t *testing.T) {
+	for _, c := range []struct {
+		name, cmd string
+		timeout   time.Duration
+		kept      bool
+	}{
+		{"killed by the system", "kill -TERM $$; sleep 5", 0, true},
+		{"timed out", "sleep 5", 200 * time.Millisecond, false},
+	} {
+		dir := t.TempDir()
+		img := filepath.Join(dir, "img")
+		os.WriteFile(img, []byte("image"), 0o644)
+		h := &Hooks{Firmware: c.cmd, StateDir: dir, Timeout: c.timeout}
+		if err := h.InstallFirmware(context.Background(), []string{img}, ""); err == nil {
+			t.Fatalf("%s: install succeeded", c.name)
+		}
+		_, err := os.Stat(filepath.Join(dir, "firmware-install"))
+		if kept := err == nil; kept != c.kept {
+			t.Errorf("%s: marker kept %v, want %v", c.name, kept, c.kept)
+		}
+	}
+}

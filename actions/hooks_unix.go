@@ -3,6 +3,7 @@
 package actions
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -13,4 +14,15 @@ import (
 func ownProcessGroup(c *exec.Cmd) {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+}
+
+// killedBySignal reports a hook that a signal ended rather than one that
+// exited with a status.
+func killedBySignal(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled()
 }

@@ -51,8 +51,12 @@ func (j *Journal) maintLoop() {
 		case <-t.C:
 			j.gcValueLog()
 		}
-		if _, err := j.EnforceRetention(); err != nil && !errors.Is(err, ErrClosed) {
-			j.log.Warn().Err(err).Msg("journal: retention")
+		// Retention waits for the journal to settle (see settled), even
+		// when a write wakes this loop for compaction before that.
+		if j.settled.Load() {
+			if _, err := j.EnforceRetention(); err != nil && !errors.Is(err, ErrClosed) {
+				j.log.Warn().Err(err).Msg("journal: retention")
+			}
 		}
 		// After retention, whose deletions are writes too.
 		if _, err := j.compactIfNeeded(); err != nil && !errors.Is(err, ErrClosed) {

@@ -239,3 +239,22 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// A reboot whose reason cannot be kept waits for the intent retry time
+// instead of going ahead: the next start would otherwise take itself for a
+// restart of the agent alone and carry the reboot out again.
+func TestRebootWaitsWhenItsReasonCannotBeKept(t *testing.T) {
+	j, err := journal.Open(journal.Options{Dir: t.TempDir(), BootID: "b", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close() // every write now fails
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	d := &daemon{j: j, log: zerolog.Nop(), clock: func() time.Time { return now }}
+	if d.keepBootReason(event.BootReboot) {
+		t.Fatal("a reason the journal refused reported kept")
+	}
+	if !d.intentRetryAt.Equal(now.Add(time.Minute)) || d.intentFailures != 1 {
+		t.Fatalf("retry at %v after %d failures, want a minute later", d.intentRetryAt, d.intentFailures)
+	}
+}

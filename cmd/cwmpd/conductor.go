@@ -138,9 +138,7 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 		if err := d.platform.FactoryReset(ctx); err != nil {
 			// Retried with a growing pause (1 min … 1 h): the intent stays
 			// durable, and the device keeps no session until it is done.
-			d.intentFailures++
-			pause := time.Minute << min(d.intentFailures-1, 6)
-			d.intentRetryAt = d.clock().Add(min(pause, time.Hour))
+			d.postponeIntent()
 			d.log.Error().Err(err).Int("attempt", d.intentFailures).Time("retry_at", d.intentRetryAt).Msg("factory reset failed")
 			d.problem.Store("factory reset failed: " + err.Error())
 			return nil
@@ -168,11 +166,13 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 		if _, err := d.store.Append(ctx, append(evs, defaults...)...); err != nil {
 			return fmt.Errorf("conductor: journal factory reset: %w", err)
 		}
-		d.j.PutMeta(metaNextBootReason, []byte(event.BootFactoryReset))
+		d.keepBootReason(event.BootFactoryReset) // the reset is done: reboot regardless
 		return &rebootRequest{reason: "factory reset"}
 	}
 	if reboot {
-		d.j.PutMeta(metaNextBootReason, []byte(event.BootReboot))
+		if !d.keepBootReason(event.BootReboot) {
+			return nil
+		}
 		return &rebootRequest{reason: "Reboot RPC"}
 	}
 	if restart {
@@ -180,7 +180,9 @@ func (d *daemon) carryOutIntents(ctx context.Context) error {
 		if why != "firmware" {
 			reason = event.BootPowerOn
 		}
-		d.j.PutMeta(metaNextBootReason, []byte(reason))
+		if !d.keepBootReason(reason) {
+			return nil
+		}
 		return &rebootRequest{reason: why}
 	}
 	return nil
@@ -373,4 +375,28 @@ func (d *daemon) pollValues(ctx context.Context) {
 			d.noteJournalError(err)
 		}
 	}
+}
+
+// keepBootReason tells the next start why the device goes down. It must
+// be kept: a start that finds the device's boot identity unchanged (a
+// reboot hook that only restarts services) and no reason takes itself for
+// a restart of the agent alone, finds the reboot still pending and carries
+// it out again, for ever. When it cannot be written the reboot waits for
+// the intent retry time, as a failed factory reset does.
+func (d *daemon) keepBootReason(reason string) bool {
+	if err := d.j.PutMeta(metaNextBootReason, []byte(reason)); err != nil {
+		d.postponeIntent()
+		d.log.Error().Err(err).Str("reason", reason).Time("retry_at", d.intentRetryAt).Msg("next boot reason not kept; reboot postponed")
+		d.noteJournalError(err)
+		return false
+	}
+	return true
+}
+
+// postponeIntent makes a failed intent wait: a minute, doubling with each
+// failure, at most an hour.
+func (d *daemon) postponeIntent() {
+	d.intentFailures++
+	pause := time.Minute << min(d.intentFailures-1, 6)
+	d.intentRetryAt = d.clock().Add(min(pause, time.Hour))
 }

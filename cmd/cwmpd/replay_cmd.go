@@ -44,15 +44,19 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			// Retention dropped the oldest records: they are covered by
 			// the snapshot, which is where the fold starts.
 			snap, ok, err := j.LoadSnapshot(projections.SnapshotName)
-			if err != nil || !ok {
-				return exitUsage, usagef("replay: %s starts at record %d and has no usable snapshot", src, first)
+			var s *projections.State
+			if err == nil && ok {
+				s, err = projections.Restore(snap.Data)
 			}
-			s, err := projections.Restore(snap.Data)
-			if err != nil {
-				return exitUsage, usagef("replay: snapshot: %v", err)
+			if err == nil && s != nil {
+				opts.From, from = s, snap.Seq+1
+				note = fmt.Sprintf("(records 1..%d folded from the snapshot; retention dropped them)", snap.Seq)
+			} else {
+				// As the agent does at start: what is left is folded, and
+				// what came before it is lost.
+				from = first
+				note = fmt.Sprintf("(records 1..%d dropped by retention and no usable snapshot covers them: folded from record %d only)", first-1, first)
 			}
-			opts.From, from = s, snap.Seq+1
-			note = fmt.Sprintf("(records 1..%d folded from the snapshot; retention dropped them)", snap.Seq)
 		}
 		r = j.NewReader(from)
 	} else {

@@ -75,6 +75,12 @@ func TestE2EJournalIsTrimmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
+	// Offline replay folds what is left too, says what is lost, and
+	// reports the gap as a finding (exit 1).
+	if r := runBin(t, "replay", state); r.code != exitFindings || !strings.Contains(r.stdout, "no usable snapshot covers them") ||
+		!strings.Contains(r.stdout, "VIOLATION record 30565") && !strings.Contains(r.stdout, "records before it are not in this input") {
+		t.Fatalf("replay of the trimmed journal without a snapshot: exit %d\n%s\n%s", r.code, r.stdout[max(0, len(r.stdout)-1500):], r.stderr)
+	}
 	srv := acs(t)
 	a = startAgent(t, state, "--journal-max", "1MiB", "--defaults", defaultsFor(t, srv))
 	waitSessions(t, srv, 1, a)

@@ -67,6 +67,12 @@ func (s *Store) boot() (*projections.State, error) {
 	st := projections.New()
 	snap, ok, err := s.j.LoadSnapshot(projections.SnapshotName)
 	if err != nil {
+		if s.j.FirstSeq() > 1 {
+			// Folding what is left would throw away the history the
+			// snapshot holds for a read error that may pass: fail the
+			// start instead (the supervisor starts the agent again).
+			return nil, fmt.Errorf("live: snapshot unreadable and the journal trimmed behind it: %w", err)
+		}
 		s.log.Warn().Err(err).Msg("snapshot unreadable; folding the whole journal")
 		ok = false
 	}
