@@ -223,7 +223,15 @@ func openStore(opts Options) (*badger.DB, string, error) {
 		// Our probe lock must be gone before Badger takes its exclusive one.
 		release()
 		db, err := badger.Open(bo)
-		return db, "", wrapBadgerOpen(opts.Dir, err)
+		if err = wrapBadgerOpen(opts.Dir, err); errors.Is(err, ErrLocked) {
+			// Our probe had the lock a moment ago. A child this process
+			// forked meanwhile (a hook, a test's subprocess) holds a copy
+			// of the probe's descriptor, and its lock, until it execs:
+			// a transient failure, retried. Another process taking the
+			// directory is met by the probe next time, and that is final.
+			return nil, "", fmt.Errorf("journal: open %s: lock taken between our probe and Badger's: %v", opts.Dir, err)
+		}
+		return db, "", err
 	}
 	// Read-only: keep the shared lock until Badger holds its own (or the copy
 	// is made), so a daemon cannot start writing in between.
