@@ -57,7 +57,14 @@ type result struct {
 
 func runBin(t *testing.T, args ...string) result {
 	t.Helper()
+	return runBinIn(t, "", args...)
+}
+
+// runBinIn runs the binary in the working directory dir ("": this one).
+func runBinIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(cwmpdBinary(t), args...)
+	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 )
@@ -46,8 +47,15 @@ func TestE2EDiskFull(t *testing.T) {
 		t.Fatalf("%d sessions while the journal is full", n)
 	}
 
-	// Space freed: the agent carries on.
+	// Space freed: print stops showing the problem at once, without
+	// waiting for a session (an hour away with the defaults' periodic
+	// interval), and the agent carries on.
 	os.Remove(filler)
+	runBin(t, "print", "--state", state) // kicks the conductor
+	time.Sleep(3 * time.Second)
+	if r := runBin(t, "print", "--state", state); strings.Contains(r.stdout, "disk full") {
+		t.Fatalf("space freed 3 s ago, print still says:\n%s", r.stdout)
+	}
 	enqueue(t, srv, &soap.GetRPCMethods{})
 	runBin(t, "print", "--state", state) // print kicks the conductor
 	connReq(t, srv)

@@ -75,14 +75,7 @@ export-log=echo disk on fire >&2; exit 3
 // tests give it a new port), then a connection request works on that URL.
 // A new boot id is a boot again.
 func TestE2EAgentRestartIsNotABoot(t *testing.T) {
-	srv := acs(t)
-	dev := t.TempDir()
-	bootID := filepath.Join(dev, "boot_id")
-	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
-	hooks := filepath.Join(t.TempDir(), "hooks.conf")
-	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
-	state := t.TempDir()
-	args := []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
+	srv, bootID, state, args := bootIDRig(t)
 	a := startAgent(t, state, args...)
 	waitSessions(t, srv, 1, a)
 	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
@@ -117,14 +110,7 @@ func TestE2EAgentRestartIsNotABoot(t *testing.T) {
 // repeated (D§7, D§9); the only event is the VALUE CHANGE of the
 // ConnectionRequestURL the restarted agent listens on (a new port here).
 func TestE2EAgentKilledMidSessionRetries(t *testing.T) {
-	srv := acs(t)
-	dev := t.TempDir()
-	bootID := filepath.Join(dev, "boot_id")
-	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
-	hooks := filepath.Join(t.TempDir(), "hooks.conf")
-	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
-	state := t.TempDir()
-	args := []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
+	srv, _, state, args := bootIDRig(t)
 	a := startAgent(t, state, args...)
 	waitSessions(t, srv, 1, a)
 	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the first session journaled")
@@ -149,4 +135,16 @@ func TestE2EAgentKilledMidSessionRetries(t *testing.T) {
 		t.Fatalf("the strict ACS: %v", errs)
 	}
 	a.stop()
+}
+
+// bootIDRig is an ACS and the arguments of an agent on the hooks platform
+// whose device boot identity is the file bootID ("boot-1" at first).
+func bootIDRig(t *testing.T) (srv *acsim.Server, bootID, state string, args []string) {
+	t.Helper()
+	srv = acs(t)
+	bootID = filepath.Join(t.TempDir(), "boot_id")
+	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
+	hooks := filepath.Join(t.TempDir(), "hooks.conf")
+	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
+	return srv, bootID, t.TempDir(), []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,18 +112,7 @@ func TestSetStoresAbsoluteCertificatePaths(t *testing.T) {
 	state := t.TempDir()
 	setIn := func(args ...string) result {
 		t.Helper()
-		cmd := exec.Command(cwmpdBinary(t), append([]string{"set", "--state", state}, args...)...)
-		cmd.Dir = dir
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code, out.String(), errb.String()}
+		return runBinIn(t, dir, append([]string{"set", "--state", state}, args...)...)
 	}
 	want := "ca-certificate: " + filepath.Join(dir, "ca.pem") + "\n"
 	if r := setIn("--create", "ca-certificate=ca.pem"); r.code != 0 {
