@@ -71,3 +71,38 @@ func TestE2EDiskFull(t *testing.T) {
 		t.Fatalf("journal after the full disk: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestE2EDownloadLeavesTheJournalsReserve: downloads go to the state
+// directory, on the journal's filesystem. A download that would eat into
+// the journal's reserve (--min-free) is refused with 9010 before it starts,
+// so its outcome can still be journaled and reported, and the agent keeps
+// working; before, only the download's own 1 MiB reserve applied, and the
+// journal then refused the outcome.
+func TestE2EDownloadLeavesTheJournalsReserve(t *testing.T) {
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s)", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	srv := acs(t)
+	state := filepath.Join(mnt, "state")
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--min-free", "20MiB")
+	waitSessions(t, srv, 1, a)
+	var st syscall.Statfs_t
+	syscall.Statfs(mnt, &st)
+	free := int64(st.Bavail) * int64(st.Bsize)
+	// Fits the filesystem with more than 1 MiB to spare, not the journal's
+	// 20 MiB reserve; FileSize 0, so the size comes from Content-Length.
+	srv.AddFile("big.bin", make([]byte, free-10<<20))
+	enqueue(t, srv, &soap.Download{CommandKey: "big", FileType: "3 Vendor Configuration File", URL: srv.FilesURL() + "/files/big.bin"})
+	connReq(t, srv)
+	waitFor(t, func() bool { d := srv.Devices(); return len(d) == 1 && len(d[0].Transfers) >= 1 }, "the TransferComplete")
+	tc := onlyDevice(t, srv).Transfers[0]
+	if tc.CommandKey != "big" || tc.FaultCode != 9010 || !strings.Contains(tc.FaultString, "free space") {
+		t.Fatalf("TransferComplete %+v\n%s", tc, a.logs())
+	}
+	if r := runBin(t, "print", "--state", state); strings.Contains(r.stdout, "disk full") {
+		t.Fatalf("the journal hit its reserve:\n%s", r.stdout)
+	}
+	a.stop()
+}

@@ -210,6 +210,9 @@ type daemon struct {
 	rpc   *datamodel.Handler
 	crURL string
 	crMu  sync.Mutex
+	// minFree is the journal's reserve (--min-free): downloads, on the same
+	// filesystem, leave it untouched.
+	minFree int64
 	// restarted: this start is a restart of the agent alone
 	// (AgentRestarted), not a boot.
 	restarted bool
@@ -257,7 +260,7 @@ func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, lo
 		j.Close()
 		return fmt.Errorf("run: fold journal: %w", err)
 	}
-	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now,
+	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now, minFree: minFree,
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
 	if hooks != nil {
 		d.platform = hooks

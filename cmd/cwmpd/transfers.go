@@ -37,8 +37,11 @@ func newTransfers(d *daemon) *transfers {
 		Journal:  d.store,
 		Platform: d.platform,
 		Dir:      d.cfg.state,
-		Now:      d.clock,
-		Config:   d.paramsCopy,
+		// Downloads share the journal's filesystem: one that ate into the
+		// journal's reserve would leave its own outcome unrecordable.
+		Files:  &actions.FileClient{Reserve: d.minFree + actions.DefaultReserve},
+		Now:    d.clock,
+		Config: d.paramsCopy,
 		JournalExport: func(ctx context.Context, w io.Writer) error {
 			rd := d.j.NewReader(0)
 			defer rd.Close()
