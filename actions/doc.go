@@ -118,7 +118,8 @@
 //	      ErrOutsideWindow while a later window remains, 9020 otherwise.
 //	      An install once TransferApplying is journaled is never cut short
 //	9011  any upload failure (non-2xx, export failure, a connection cut
-//	      after it was made, a redirect that would not repeat the PUT with
+//	      after it was made, a server taking under 1 KiB of the body in
+//	      IdleTimeout, a redirect that would not repeat the PUT with
 //	      its body: 301/302/303, or from https to http, or to a URL that
 //	      is not http(s)); upload
 //	      auth failures are 9012 and unreachable servers 9015

@@ -220,3 +220,34 @@ func TestFetchTrickleIsStalled(t *testing.T) {
 		t.Fatal("a trickling server kept the download going for 20 s (IdleTimeout 200 ms)")
 	}
 }
+
+// An upload server that stops reading the body does not hold the upload
+// for ever: under 1 KiB taken in IdleTimeout cancels the attempt, and the
+// upload fails with 9011.
+func TestUploadStalledServerFails(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // read nothing: the client's writes block once the socket buffers are full
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before Close, which waits for the handler
+	p := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(p, make([]byte, 64<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testClient()
+	c.IdleTimeout = 300 * time.Millisecond
+	c.MaxRetries = 0
+	start := time.Now()
+	err := c.Upload(context.Background(), UploadRequest{URL: srv.URL + "/up/log", Path: p})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultUpload || !strings.Contains(f.Msg, "stalled") {
+		t.Fatalf("upload to a server that reads nothing: %v after %v", err, time.Since(start))
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Fatalf("took %v with IdleTimeout 300 ms", d)
+	}
+}

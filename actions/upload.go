@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -61,13 +62,27 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 		if err != nil {
 			return faultf(FaultUpload, err, "file to upload: %v", err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, f)
+		// A server that stops reading the body (or reads a trickle) would
+		// otherwise hold the upload, and the queue behind it, for ever:
+		// as for downloads, less than minProgress bytes sent in
+		// IdleTimeout cancels the attempt.
+		actx, cancel := context.WithCancel(ctx)
+		stall := newStallGuard(c.idleTimeout(), cancel)
+		req, err := http.NewRequestWithContext(actx, http.MethodPut, target, stall.reader(f))
 		if err != nil {
+			stall.stop()
+			cancel()
 			f.Close()
 			return faultf(FaultUpload, err, "bad upload URL %s", redactURL(target))
 		}
 		req.ContentLength = size
-		req.GetBody = func() (io.ReadCloser, error) { return os.Open(ur.Path) }
+		req.GetBody = func() (io.ReadCloser, error) {
+			g, err := os.Open(ur.Path)
+			if err != nil {
+				return nil, err
+			}
+			return stall.reader(g), nil
+		}
 		ct := ur.ContentType
 		if ct == "" {
 			ct = "application/octet-stream"
@@ -78,9 +93,14 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 			return &Fault{Code: FaultServerAuth, Msg: err.(*Fault).Msg}
 		}
 		resp, err := c.http().Do(req)
+		stalled := stall.stop()
 		if err != nil {
+			cancel()
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if stalled {
+				return &errRetry{final: faultf(FaultUpload, err, "upload to %s stalled: under %d bytes taken in %s", req.URL.Host, minProgress, c.idleTimeout())}
 			}
 			if f := refusedRedirect(err); f != nil {
 				return f
@@ -92,9 +112,11 @@ func (c *FileClient) put(ctx context.Context, target string, ur UploadRequest, s
 		}
 		if resp.StatusCode == http.StatusUnauthorized && round < 3 && a.challenged(resp) {
 			drain(resp.Body)
+			cancel()
 			continue
 		}
 		drain(resp.Body)
+		cancel()
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return nil
 		}
@@ -115,4 +137,47 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// stallGuard cancels an upload attempt whose body moves less than
+// minProgress bytes in idle.
+type stallGuard struct {
+	idle    time.Duration
+	timer   *time.Timer
+	fired   atomic.Bool
+	pending atomic.Int64
+}
+
+func newStallGuard(idle time.Duration, cancel context.CancelFunc) *stallGuard {
+	g := &stallGuard{idle: idle}
+	g.timer = time.AfterFunc(idle, func() { g.fired.Store(true); cancel() })
+	return g
+}
+
+// reader counts what the transport takes from r.
+func (g *stallGuard) reader(r io.ReadCloser) io.ReadCloser { return &stallReader{r, g} }
+
+// stop ends the watch and reports whether it cancelled the attempt.
+func (g *stallGuard) stop() bool {
+	g.timer.Stop()
+	return g.fired.Load()
+}
+
+type stallReader struct {
+	io.ReadCloser
+	g *stallGuard
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.ReadCloser.Read(p)
+	if n > 0 && s.g.pending.Add(int64(n)) >= minProgress {
+		s.g.pending.Store(0)
+		s.g.timer.Reset(s.g.idle)
+	}
+	if err == io.EOF {
+		// All taken: the wait for the answer is the transport's
+		// ResponseHeaderTimeout's business.
+		s.g.timer.Stop()
+	}
+	return n, err
 }
