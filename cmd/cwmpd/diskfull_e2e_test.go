@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 )
 
@@ -19,20 +20,10 @@ import (
 // freed. (A request refused mid-session for storage gets 9004: see
 // cwmp/requests' TestDiskFullIsResourcesExceeded.)
 func TestE2EDiskFull(t *testing.T) {
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s): the journal's own tests cover the reserve with an injected reading", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
-	srv := acs(t)
-	state := filepath.Join(mnt, "state")
-	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--min-free", "20MiB")
-	waitSessions(t, srv, 1, a)
+	srv, a, mnt, state := agentOnSmallDisk(t)
 
 	// Leave about 10 MiB free: below the 20 MiB reserve.
-	var st syscall.Statfs_t
-	syscall.Statfs(mnt, &st)
-	free := int64(st.Bavail) * int64(st.Bsize)
+	free := freeBytes(mnt)
 	filler := filepath.Join(mnt, "filler")
 	if err := os.WriteFile(filler, make([]byte, free-10<<20), 0o600); err != nil {
 		t.Fatal(err)
@@ -79,18 +70,8 @@ func TestE2EDiskFull(t *testing.T) {
 // working; before, only the download's own 1 MiB reserve applied, and the
 // journal then refused the outcome.
 func TestE2EDownloadLeavesTheJournalsReserve(t *testing.T) {
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s)", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
-	srv := acs(t)
-	state := filepath.Join(mnt, "state")
-	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--min-free", "20MiB")
-	waitSessions(t, srv, 1, a)
-	var st syscall.Statfs_t
-	syscall.Statfs(mnt, &st)
-	free := int64(st.Bavail) * int64(st.Bsize)
+	srv, a, mnt, state := agentOnSmallDisk(t)
+	free := freeBytes(mnt)
 	// Fits the filesystem with more than 1 MiB to spare, not the journal's
 	// 20 MiB reserve; FileSize 0, so the size comes from Content-Length.
 	srv.AddFile("big.bin", make([]byte, free-10<<20))
@@ -105,4 +86,29 @@ func TestE2EDownloadLeavesTheJournalsReserve(t *testing.T) {
 		t.Fatalf("the journal hit its reserve:\n%s", r.stdout)
 	}
 	a.stop()
+}
+
+// agentOnSmallDisk runs the agent (--min-free 20MiB) with its state on a
+// real 64 MiB tmpfs, past its BOOTSTRAP session. It skips where mounting is
+// not allowed: the journal's own tests cover the reserve with an injected
+// reading.
+func agentOnSmallDisk(t *testing.T) (srv *acsim.Server, a *agent, mnt, state string) {
+	t.Helper()
+	mnt = t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s): the journal's own tests cover the reserve with an injected reading", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	srv = acs(t)
+	state = filepath.Join(mnt, "state")
+	a = startAgent(t, state, "--defaults", defaultsFor(t, srv), "--min-free", "20MiB")
+	waitSessions(t, srv, 1, a)
+	return srv, a, mnt, state
+}
+
+// freeBytes is the space left to unprivileged users on dir's filesystem.
+func freeBytes(dir string) int64 {
+	var st syscall.Statfs_t
+	syscall.Statfs(dir, &st)
+	return int64(st.Bavail) * int64(st.Bsize)
 }
