@@ -136,6 +136,29 @@ func (p *Pending) onBoot() {
 	p.ActiveChange = false
 }
 
+// forget drops the owed changes of the parameters gone selects: the ACS
+// wrote them itself (the current value, which "4 VALUE CHANGE" would
+// report, is its own), or their object was deleted (nothing to report).
+// With no change left, the event goes too, and with no active change the
+// session one would have asked for.
+func (p *Pending) forget(gone func(name string) bool) {
+	if len(p.Changed) == 0 {
+		return
+	}
+	p.ActiveChange = false
+	for name, c := range p.Changed {
+		if gone(name) {
+			delete(p.Changed, name)
+			continue
+		}
+		p.ActiveChange = p.ActiveChange || c.Active
+	}
+	if len(p.Changed) == 0 {
+		p.Changed = nil
+		p.removeWhere(func(e PendingEvent) bool { return e.Code == EventValueChange })
+	}
+}
+
 func (p *Pending) valueChanged(seq uint64, ev event.ValueChanged) {
 	if len(ev.Changes) == 0 {
 		return

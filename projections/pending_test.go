@@ -350,3 +350,62 @@ func TestBootstrapMidSessionDiscardsTheRestWhereverInformAcceptedLands(t *testin
 		}
 	}
 }
+
+// A change the device made during a session stays owed (above); when the
+// ACS then sets that parameter itself, the value it would report is the
+// ACS's own, so the change is no longer owed, and with nothing else owed
+// neither is "4 VALUE CHANGE" (nor the session an active change asks for).
+func TestACSWriteSupersedesAnOwedChange(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	id := f.informed()
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.B", Value: "1"}}})
+	f.add(event.ParametersSet{Source: event.SourceACS, SetKey: true, Values: []event.ParamValue{{Name: "Device.A", Value: "7"}}})
+	f.add(event.SessionSucceeded{Session: id})
+	f.wantEvents(EventValueChange)
+	if _, ok := f.s.Pending.Changed["Device.A"]; ok {
+		t.Fatal("change the ACS overwrote is still owed")
+	}
+	if _, ok := f.s.Pending.Changed["Device.B"]; !ok || f.s.Pending.ActiveChange {
+		t.Fatalf("owed %v, active %v: want only the passive Device.B", f.s.Pending.Changed, f.s.Pending.ActiveChange)
+	}
+
+	f.add(event.ParametersSet{Source: event.SourceACS, SetKey: true, Values: []event.ParamValue{{Name: "Device.B", Value: "2"}}})
+	f.wantEvents()
+	if len(f.s.Pending.Changed) != 0 {
+		t.Fatalf("owed %v after the ACS set every changed parameter", f.s.Pending.Changed)
+	}
+}
+
+// The device's own writes (a configuration file it applied) are not the
+// ACS's: a change owed for that parameter stays owed.
+func TestPlatformWriteKeepsAnOwedChange(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	f.add(event.ParametersSet{Source: event.SourcePlatform, Values: []event.ParamValue{{Name: "Device.A", Value: "2"}}})
+	f.wantEvents(EventValueChange)
+}
+
+// A deleted object's parameters cannot be reported: changes owed for them
+// go with it, and "4 VALUE CHANGE" with them when nothing else is owed.
+func TestDeletedObjectTakesItsOwedChanges(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ObjectAdded{Object: "Device.Users.User.", Instance: 1, Source: event.SourceACS})
+	f.add(event.ObjectAdded{Object: "Device.Users.User.", Instance: 10, Source: event.SourceACS})
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{
+		{Name: "Device.Users.User.1.Enable", Value: "false"}, {Name: "Device.Users.User.10.Enable", Value: "false"}}})
+	f.add(event.ObjectDeleted{Object: "Device.Users.User.1.", Source: event.SourceACS})
+	if _, ok := f.s.Pending.Changed["Device.Users.User.10.Enable"]; !ok || !f.s.Pending.ActiveChange {
+		t.Fatalf("owed %v, active %v: instance 10's change must stay", f.s.Pending.Changed, f.s.Pending.ActiveChange)
+	}
+	f.add(event.ObjectDeleted{Object: "Device.Users.User.10.", Source: event.SourcePlatform})
+	f.wantEvents()
+	if len(f.s.Pending.Changed) != 0 || f.s.Pending.ActiveChange {
+		t.Fatalf("owed %v, active %v after both instances went", f.s.Pending.Changed, f.s.Pending.ActiveChange)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cwmpd/cwmpd/journal"
@@ -150,6 +151,13 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 			s.Params.set(v)
 		}
 		s.Params.key(e.SetKey, e.ParameterKey)
+		if e.Source == event.SourceACS {
+			set := make(map[string]bool, len(e.Values))
+			for _, v := range e.Values {
+				set[v.Name] = true
+			}
+			s.Pending.forget(func(name string) bool { return set[name] })
+		}
 	case event.ObjectAdded:
 		s.Params.key(e.SetKey, e.ParameterKey)
 		if !s.Params.added(e.Object, e.Instance) {
@@ -160,6 +168,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		if !s.Params.deleted(e.Object) {
 			return "delete of unknown instance " + e.Object
 		}
+		s.Pending.forget(func(name string) bool { return strings.HasPrefix(name, e.Object) })
 	case event.AttributesSet:
 		s.Params.attributes(e.Changes)
 	case event.ValueChanged:
