@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,17 +42,7 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		}
 		path = p
 	}
-	var port string
-	d.store.View(func(s *projections.State) {
-		port = s.Settings.Get(projections.SettingConnectionRequestPort)
-	})
-	if port == "" {
-		port = "7547"
-	}
-	addr := d.cfg.crListen
-	if addr == "" {
-		addr = ":" + port
-	}
+	addr, _ := d.connReqAddr()
 	var limited, stray atomic.Int64
 	srv, err := connreq.New(connreq.Config{
 		Addr: addr,
@@ -106,6 +100,9 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		d.crURL = srv.URL(host)
 		d.crMu.Unlock()
 	}
+	d.crMove.Lock()
+	d.cr, d.crPublish = srv, publish
+	d.crMove.Unlock()
 	if err := srv.Start(); err != nil {
 		// The port may be held for a moment (a previous instance still
 		// exiting) or by something else: keep trying rather than run
@@ -129,6 +126,62 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	}
 	publish()
 	return func() { srv.Close() }, nil
+}
+
+// connReqAddr is where connection requests are listened for:
+// --connreq-listen when it names a port (fixed: true), else its host (all
+// addresses without it) with the connection-request-port setting.
+func (d *daemon) connReqAddr() (addr string, fixed bool) {
+	var port string
+	d.store.View(func(s *projections.State) {
+		port = s.Settings.Get(projections.SettingConnectionRequestPort)
+	})
+	if port == "" {
+		port = "7547"
+	}
+	host := d.cfg.crListen
+	if h, p, err := net.SplitHostPort(d.cfg.crListen); err == nil {
+		if p != "" {
+			return d.cfg.crListen, true
+		}
+		host = h
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), port), false
+}
+
+// followConnReqPort moves the connection-request server to the
+// connection-request-port setting when it changed (by the operator's set
+// or reset-tr069-config). The new port is bound before the old one is
+// closed: when it cannot be, connection requests keep working where they
+// were. Once moved, the new ConnectionRequestURL is published, and the
+// watcher reports it to the ACS (active notification). It returns what
+// the operator should know, or "" when the port now in use is the setting.
+func (d *daemon) followConnReqPort() string {
+	d.crMove.Lock()
+	defer d.crMove.Unlock()
+	if d.cr == nil {
+		return "the connection-request server is not running; connection-request-port applies when cwmpd restarts"
+	}
+	addr, fixed := d.connReqAddr()
+	if fixed {
+		return fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", addr)
+	}
+	if a, ok := d.cr.Addr().(*net.TCPAddr); ok {
+		if _, port, _ := net.SplitHostPort(addr); port == strconv.Itoa(a.Port) {
+			return ""
+		}
+	}
+	if err := d.cr.Rebind(addr); err != nil {
+		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not moved; still listening on the old one")
+		was := "nowhere yet (its port was unavailable at start)"
+		if a := d.cr.Addr(); a != nil {
+			was = a.String()
+		}
+		return fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts", addr, errors.Unwrap(err), was)
+	}
+	d.crPublish()
+	d.log.Info().Str("addr", addr).Msg("connection-request port moved")
+	return ""
 }
 
 func reasonUnlessAccepted(a connreq.Attempt) string {

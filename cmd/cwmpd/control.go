@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -36,6 +37,9 @@ type controlResponse struct {
 	// Problem is what keeps the agent from working right now (storage
 	// full); empty when all is well.
 	Problem string `json:"problem,omitempty"`
+	// Notice is what the operator should know about the change just made
+	// (a setting that could not take effect at once).
+	Notice string `json:"notice,omitempty"`
 }
 
 func controlPath(state string) string { return filepath.Join(state, controlSocketName) }
@@ -100,6 +104,7 @@ func peerAllowed(c *net.UnixConn) bool {
 }
 
 func (d *daemon) control(ctx context.Context, req controlRequest) controlResponse {
+	var notice string
 	switch req.Op {
 	case "print":
 		d.recheckStorage() // space freed: say so now
@@ -110,18 +115,23 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Info().Strs("settings", settingNamesOf(req.Assign)).Msg("settings changed by the operator")
+		if slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
+			notice = d.followConnReqPort()
+		}
 		d.kickConductor()
 	case "reset":
 		if _, err := d.store.Append(ctx, event.SettingsReset{Defaults: settingsEvents(d.defaults)}); err != nil {
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Warn().Msg("reset-tr069-config: client configuration and state forgotten; next session is a BOOTSTRAP")
+		notice = d.followConnReqPort()
 		d.kickConductor()
 	default:
 		return controlResponse{Error: fmt.Sprintf("unknown operation %q", req.Op)}
 	}
 	var resp controlResponse
 	d.store.View(func(s *projections.State) { resp = describe(s) })
+	resp.Notice = notice
 	resp.Problem, _ = d.problem.Load().(string)
 	resp.OK = true
 	return resp

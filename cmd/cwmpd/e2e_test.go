@@ -132,10 +132,10 @@ func TestE2ETriggers(t *testing.T) {
 		strings.Contains(r.stdout, "restart") {
 		t.Fatalf("set: %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	// The connection-request listener is bound at start: the operator is
-	// told so rather than left to believe the port moved.
+	// --connreq-listen names the port here: the operator is told the
+	// setting cannot move it rather than left to believe it moved.
 	if r := runBin(t, "set", "--state", state, "connection-request-port=17548"); r.code != 0 ||
-		!strings.Contains(r.stdout, "connection-request-port takes effect when cwmpd restarts") {
+		!strings.Contains(r.stderr, "(--connreq-listen names the port)") {
 		t.Fatalf("set connection-request-port: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	enqueue(t, srv,
@@ -363,6 +363,62 @@ func TestE2EConnectionRequestPortBusyAtStart(t *testing.T) {
 	waitFor(t, func() bool {
 		return srv.Counts("").Sessions > n && strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST")
 	}, "a session on the connection request")
+}
+
+// The operator's connection-request-port applies at once: the daemon
+// listens on the new port before it closes the old one, the ACS learns the
+// new ConnectionRequestURL (active notification) and its connection
+// requests work there. A port that cannot be bound leaves connection
+// requests where they were, and the operator is told.
+func TestE2EConnectionRequestPortMovesLive(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	first := freePort(t)
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv, fmt.Sprintf("connection-request-port=%d", first)),
+		"--connreq-listen", "127.0.0.1")
+	waitSessions(t, srv, 1, a)
+	waitFor(t, func() bool {
+		return strings.HasPrefix(onlyDevice(t, srv).ConnectionRequest, fmt.Sprintf("http://127.0.0.1:%d/", first))
+	}, "the first port's URL at the ACS")
+
+	second := freePort(t)
+	n := srv.Counts("").Sessions
+	if r := runBin(t, "set", "--state", state, fmt.Sprintf("connection-request-port=%d", second)); r.code != 0 || r.stderr != "" {
+		t.Fatalf("set connection-request-port: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	waitFor(t, func() bool {
+		return srv.Counts("").Sessions > n && strings.HasPrefix(onlyDevice(t, srv).ConnectionRequest, fmt.Sprintf("http://127.0.0.1:%d/", second))
+	}, "a session telling the ACS the new URL")
+	if ev := eventCodes(onlyDevice(t, srv)); ev != "4 VALUE CHANGE" {
+		t.Fatalf("events of the session after the move: %q", ev)
+	}
+	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", first)); err == nil {
+		c.Close()
+		t.Fatalf("the old port %d still accepts connections", first)
+	}
+	n = srv.Counts("").Sessions
+	connReq(t, srv)
+	waitFor(t, func() bool {
+		return srv.Counts("").Sessions > n && strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST")
+	}, "a session on a connection request to the new port")
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, taken, _ := net.SplitHostPort(busy.Addr().String())
+	r := runBin(t, "set", "--state", state, "connection-request-port="+taken)
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("connection requests stay on 127.0.0.1:%d until cwmpd restarts", second)) {
+		t.Fatalf("set to a taken port: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	n = srv.Counts("").Sessions
+	connReq(t, srv)
+	waitSessions(t, srv, n+1, a)
+	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "connection-request-port: "+taken) {
+		t.Fatalf("the setting was not kept for the next start:\n%s", p.stdout)
+	}
+	a.stop()
 }
 
 // The daemon sets its timer slack on every thread (--timer-slack, 10 ms by

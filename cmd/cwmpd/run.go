@@ -24,6 +24,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/actions"
+	"github.com/cwmpd/cwmpd/cwmp/connreq"
 	"github.com/cwmpd/cwmpd/cwmp/datamodel"
 	"github.com/cwmpd/cwmpd/cwmp/session"
 	"github.com/cwmpd/cwmpd/journal"
@@ -74,7 +75,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.StringVar(&c.hooks, "hooks", "", "with --platform hooks: the file of key=command lines (see dist/hooks.conf.example)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or console")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address (default: all addresses, connection-request-port)")
+	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address: host:port fixes the port; a host alone takes connection-request-port (default: all addresses)")
 	fs.StringVar(&c.crHost, "connreq-host", "", "host or address published in ConnectionRequestURL (default: the first non-loopback IPv4)")
 	fs.IntVar(&c.crBurst, "connreq-burst", 4, "connection requests accepted in a burst (each costs two: challenge and answer)")
 	fs.DurationVar(&c.crInterval, "connreq-interval", 2*time.Second, "one more connection request allowed per interval")
@@ -210,6 +211,12 @@ type daemon struct {
 	rpc   *datamodel.Handler
 	crURL string
 	crMu  sync.Mutex
+	// cr is the connection-request server (nil if it could not be made);
+	// crPublish sets crURL from where it listens; crMove serialises moves
+	// to a changed connection-request-port.
+	cr        *connreq.Server
+	crPublish func()
+	crMove    sync.Mutex
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64

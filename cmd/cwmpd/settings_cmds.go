@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,17 +197,14 @@ func cmdSet(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseAssignments(pos); err != nil {
 		return usagef("set: %v", err)
 	}
-	_, ok, err := callDaemon(*state, controlRequest{Op: "set", Assign: pos})
+	resp, ok, err := callDaemon(*state, controlRequest{Op: "set", Assign: pos})
 	if err != nil {
 		return usagef("set: %v", err)
 	}
 	if ok {
-		names := settingNamesOf(pos)
-		fmt.Fprintf(stdout, "set %s\n", strings.Join(names, ", "))
-		if slices.Contains(names, projections.SettingConnectionRequestPort) {
-			// The listener is bound at start; rebinding it under a running
-			// agent is not done.
-			fmt.Fprintln(stdout, "connection-request-port takes effect when cwmpd restarts")
+		fmt.Fprintf(stdout, "set %s\n", strings.Join(settingNamesOf(pos), ", "))
+		if resp.Notice != "" {
+			fmt.Fprintln(stderr, "cwmpd: set: "+resp.Notice)
 		}
 		return nil
 	}
@@ -242,12 +238,15 @@ func cmdReset(args []string, stdout, stderr io.Writer) error {
 			return usagef("reset-tr069-config: --defaults is for a stopped daemon: the running one resets to the defaults file it was started with (cwmpd run --defaults); stop it first, or leave out --defaults")
 		}
 	}
-	_, ok, err := callDaemon(*state, controlRequest{Op: "reset"})
+	resp, ok, err := callDaemon(*state, controlRequest{Op: "reset"})
 	if err != nil {
 		return err
 	}
 	if ok {
 		fmt.Fprintln(stdout, "tr069 client configuration and state reset; the next session is a BOOTSTRAP")
+		if resp.Notice != "" {
+			fmt.Fprintln(stderr, "cwmpd: reset-tr069-config: "+resp.Notice)
+		}
 		return nil
 	}
 	j, s, err := offline(*state, true, false)

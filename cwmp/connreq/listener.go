@@ -7,7 +7,7 @@ import (
 
 // limitListener holds at most cap(sem) connections open; Accept waits for a
 // slot, leaving further clients in the kernel's backlog rather than in our
-// heap.
+// heap. The listeners of one server share sem.
 type limitListener struct {
 	net.Listener
 	sem  chan struct{}
@@ -15,8 +15,8 @@ type limitListener struct {
 	once sync.Once
 }
 
-func newLimitListener(l net.Listener, n int) *limitListener {
-	return &limitListener{Listener: l, sem: make(chan struct{}, n), done: make(chan struct{})}
+func newLimitListener(l net.Listener, sem chan struct{}) *limitListener {
+	return &limitListener{Listener: l, sem: sem, done: make(chan struct{})}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -31,6 +31,16 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+// closed reports whether Close was called (its Serve's error is expected).
+func (l *limitListener) closed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (l *limitListener) Close() error {

@@ -114,8 +114,13 @@ type Server struct {
 	bucket *bucket
 	srv    *http.Server
 
-	mu sync.Mutex
-	ln *limitListener
+	// sem bounds the connections open at once, across a Rebind too.
+	sem chan struct{}
+
+	// bindMu orders Start and Rebind; mu guards ln and cfg.Addr.
+	bindMu sync.Mutex
+	mu     sync.Mutex
+	ln     *limitListener
 }
 
 // New checks cfg; nothing listens until Start.
@@ -150,7 +155,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connreq: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, v: v, bucket: newBucket(cfg.Burst, cfg.Interval, cfg.Now)}
+	s := &Server{cfg: cfg, log: cfg.Logger, v: v, bucket: newBucket(cfg.Burst, cfg.Interval, cfg.Now), sem: make(chan struct{}, cfg.MaxConns)}
 	s.srv = &http.Server{
 		Handler: s,
 		// net/http answers "OPTIONS *" itself unless told not to: that
@@ -169,21 +174,51 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Start binds the address and serves in the background.
+// Start binds the address and serves in the background. It does nothing
+// when the server already listens (a Rebind came first).
 func (s *Server) Start() error {
-	l, err := net.Listen("tcp", s.cfg.Addr)
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	s.mu.Lock()
+	listening, addr := s.ln != nil, s.cfg.Addr
+	s.mu.Unlock()
+	if listening {
+		return nil
+	}
+	return s.bind(addr)
+}
+
+// Rebind moves the server to addr (the connection-request port was
+// changed). addr is bound first, so on an error the server keeps listening
+// where it was; on success the old address is closed, while connections
+// already open on it finish their answer. The rate limit, the connection
+// bound and the nonce table carry over. Before Start, it is Start on addr.
+func (s *Server) Rebind(addr string) error {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	return s.bind(addr)
+}
+
+func (s *Server) bind(addr string) error {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("connreq: listen: %w", err)
 	}
-	ln := newLimitListener(l, s.cfg.MaxConns)
+	ln := newLimitListener(l, s.sem)
 	s.mu.Lock()
-	s.ln = ln
+	old := s.ln
+	s.ln, s.cfg.Addr = ln, addr
 	s.mu.Unlock()
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !ln.closed() {
 			s.log.Error().Err(err).Msg("connection request server stopped")
 		}
 	}()
+	if old != nil {
+		old.Close()
+		s.log.Info().Str("addr", l.Addr().String()).Str("was", old.Addr().String()).Msg("connection request server moved")
+		return nil
+	}
 	s.log.Info().Str("addr", l.Addr().String()).Msg("connection request server listening")
 	return nil
 }
@@ -204,8 +239,13 @@ func (s *Server) URL(hostIP string) string {
 	port := ""
 	if a, ok := s.Addr().(*net.TCPAddr); ok {
 		port = strconv.Itoa(a.Port)
-	} else if _, p, err := net.SplitHostPort(s.cfg.Addr); err == nil {
-		port = p
+	} else {
+		s.mu.Lock()
+		addr := s.cfg.Addr
+		s.mu.Unlock()
+		if _, p, err := net.SplitHostPort(addr); err == nil {
+			port = p
+		}
 	}
 	return "http://" + net.JoinHostPort(hostIP, port) + s.cfg.Path
 }

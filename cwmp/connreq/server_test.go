@@ -413,3 +413,55 @@ func TestOptionsStarIsRefusedAndClosed(t *testing.T) {
 		t.Errorf("reported %q; want OPTIONS * reported as an unknown path", got)
 	}
 }
+
+// A changed connection-request port moves the listener: the new address
+// answers, the old one is closed and free, and a port that cannot be bound
+// leaves the server where it was.
+func TestRebindMovesTheListener(t *testing.T) {
+	s, rec, _ := start(t, Config{})
+	c := &http.Client{}
+	old := s.Addr().String()
+	if r := handshake(t, c, s.URL("127.0.0.1"), "acs", "cr-secret"); r.StatusCode != http.StatusOK {
+		t.Fatalf("before the move: %d", r.StatusCode)
+	}
+	c.CloseIdleConnections()
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if err := s.Rebind(taken.Addr().String()); err == nil {
+		t.Fatal("Rebind to a port in use succeeded")
+	}
+	if got := s.Addr().String(); got != old {
+		t.Fatalf("failed Rebind moved the server to %s", got)
+	}
+	if r := handshake(t, c, s.URL("127.0.0.1"), "acs", "cr-secret"); r.StatusCode != http.StatusOK {
+		t.Fatalf("after a failed move: %d", r.StatusCode)
+	}
+	c.CloseIdleConnections()
+
+	if err := s.Rebind("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	moved := s.Addr().String()
+	if moved == old || !strings.Contains(s.URL("127.0.0.1"), moved) {
+		t.Fatalf("moved to %s (URL %s), was %s", moved, s.URL("127.0.0.1"), old)
+	}
+	if r := handshake(t, c, s.URL("127.0.0.1"), "acs", "cr-secret"); r.StatusCode != http.StatusOK {
+		t.Fatalf("after the move: %d", r.StatusCode)
+	}
+	l, err := net.Listen("tcp", old)
+	if err != nil {
+		t.Fatalf("old port still bound after the move: %v", err)
+	}
+	l.Close()
+	if got := len(rec.waitFor(t, 6)); got != 6 {
+		t.Fatalf("%d attempts reported, want 6 (3 handshakes)", got)
+	}
+	// Start after a Rebind keeps the moved listener.
+	if err := s.Start(); err != nil || s.Addr().String() != moved {
+		t.Fatalf("Start after Rebind: %v, at %s", err, s.Addr())
+	}
+}
