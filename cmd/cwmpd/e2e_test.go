@@ -118,6 +118,9 @@ func TestE2ETriggers(t *testing.T) {
 	state := t.TempDir()
 	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
 	waitSessions(t, srv, 1, a)
+	if !strings.Contains(a.logs(), "simulated device: what the ACS asks for") {
+		t.Fatalf("no warning that the device is simulated:\n%s", a.logs())
+	}
 
 	start := time.Now()
 	connReq(t, srv)

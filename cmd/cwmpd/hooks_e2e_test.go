@@ -79,6 +79,9 @@ func TestE2EAgentRestartIsNotABoot(t *testing.T) {
 	a := startAgent(t, state, args...)
 	waitSessions(t, srv, 1, a)
 	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
+	if strings.Contains(a.logs(), "simulated device") {
+		t.Fatalf("--hooks did not select the hooks platform:\n%s", a.logs())
+	}
 	// Killed once the session's end is journaled (the ACS counts it a
 	// moment earlier): what it delivered is not owed again.
 	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the session journaled")
@@ -146,5 +149,6 @@ func bootIDRig(t *testing.T) (srv *acsim.Server, bootID, state string, args []st
 	os.WriteFile(bootID, []byte("boot-1\n"), 0o644)
 	hooks := filepath.Join(t.TempDir(), "hooks.conf")
 	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
-	return srv, bootID, t.TempDir(), []string{"--defaults", defaultsFor(t, srv), "--platform", "hooks", "--hooks", hooks}
+	// --hooks alone selects the hooks platform, as the shipped service files use it.
+	return srv, bootID, t.TempDir(), []string{"--defaults", defaultsFor(t, srv), "--hooks", hooks}
 }

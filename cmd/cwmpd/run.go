@@ -71,8 +71,8 @@ func cmdRun(args []string, stderr io.Writer) error {
 	var c runConfig
 	fs.StringVar(&c.state, "state", defaultStateDir, "state directory (journal, control socket, simulated device)")
 	fs.StringVar(&c.defaults, "defaults", "", "factory-default settings file (key=value lines) for the first boot and resets")
-	fs.StringVar(&c.platform, "platform", "sim", "device platform: sim (simulated device in the state dir) or hooks (shell commands)")
-	fs.StringVar(&c.hooks, "hooks", "", "with --platform hooks: the file of key=command lines (see dist/hooks.conf.example)")
+	fs.StringVar(&c.platform, "platform", "", "device platform: hooks (a real device, through the --hooks file's shell commands) or sim (a simulated device in the state dir, for demos and tests); default: hooks when --hooks is given, else sim")
+	fs.StringVar(&c.hooks, "hooks", "", "the file of key=command lines that act on the device (see dist/hooks.conf.example); implies --platform hooks")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or console")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address: host:port fixes the port; a host alone takes connection-request-port (default: all addresses)")
@@ -92,6 +92,12 @@ func cmdRun(args []string, stderr io.Writer) error {
 	}
 	if len(pos) > 0 {
 		return usagef("run: unexpected argument %q", pos[0])
+	}
+	if c.platform == "" {
+		c.platform = "sim"
+		if c.hooks != "" {
+			c.platform = "hooks"
+		}
 	}
 	switch {
 	case c.platform != "sim" && c.platform != "hooks":
@@ -150,6 +156,11 @@ func cmdRun(args []string, stderr io.Writer) error {
 		log.Info().Err(err).Msg("timer slack left as it was")
 	} else if c.timerSlack > 0 {
 		log.Info().Dur("timer_slack", c.timerSlack).Msg("timer slack set on every thread")
+	}
+	if c.platform == "sim" {
+		// An operator who forgot --hooks on a router would otherwise see
+		// firmware upgrades "succeed" with nothing flashed.
+		log.Warn().Str("device", filepath.Join(c.state, "device")).Msg("simulated device: what the ACS asks for (firmware, reboot, factory reset) changes nothing on this machine; give --hooks FILE on a real device")
 	}
 	return runDaemon(c, defaults, hooks, log)
 }
