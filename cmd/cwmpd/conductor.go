@@ -60,6 +60,9 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 		if err := d.carryOutIntents(ctx); err != nil {
 			return err
 		}
+		// The ACS (EnableCWMP, HTTPConnectionRequestEnable) or the
+		// operator may have turned connection requests off or on.
+		d.syncConnReq()
 		var dec projections.Decision
 		now := d.clock()
 		d.store.View(func(s *projections.State) { dec = projections.Decide(s, now) })

@@ -72,6 +72,11 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 				}
 				return
 			}
+			if a.Accepted && !d.connReqWanted() {
+				// Turned off a moment ago: the listener is being closed.
+				d.log.Warn().Str("remote", a.Remote).Msg("connection request while connection requests are off: ignored")
+				return
+			}
 			if _, err := d.store.Append(ctx, event.ConnectionRequestReceived{Remote: a.Remote, Accepted: a.Accepted, Reason: reasonUnlessAccepted(a)}); err != nil {
 				d.log.Error().Err(err).Msg("connection request not journaled")
 				d.noteJournalError(err)
@@ -91,18 +96,28 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	if err != nil {
 		return func() {}, err
 	}
+	// publish sets the ConnectionRequestURL from where the server listens:
+	// empty while it does not (connection requests off, port unavailable).
 	publish := func() {
-		host := d.cfg.crHost
-		if host == "" {
-			host = firstIPv4()
+		url := ""
+		if srv.Addr() != nil {
+			host := d.cfg.crHost
+			if host == "" {
+				host = firstIPv4()
+			}
+			url = srv.URL(host)
 		}
 		d.crMu.Lock()
-		d.crURL = srv.URL(host)
+		d.crURL = url
 		d.crMu.Unlock()
 	}
 	d.crMove.Lock()
 	d.cr, d.crPublish = srv, publish
 	d.crMove.Unlock()
+	if !d.connReqWanted() {
+		d.log.Info().Msg("connection requests are off (enabled=no or HTTPConnectionRequestEnable false): not listening")
+		return func() { srv.Close() }, nil
+	}
 	if err := srv.Start(); err != nil {
 		// The port may be held for a moment (a previous instance still
 		// exiting) or by something else: keep trying rather than run
@@ -116,17 +131,44 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 			defer close(done)
 			b := backoff.NewExponentialBackOff()
 			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
-			if err := backoff.Retry(srv.Start, backoff.WithContext(b, lctx)); err != nil {
-				return // stopped
+			bind := func() error {
+				d.crMove.Lock()
+				defer d.crMove.Unlock()
+				if !d.connReqWanted() {
+					return nil // turned off meanwhile; syncConnReq binds when turned on
+				}
+				if err := srv.Start(); err != nil {
+					return err
+				}
+				publish()
+				d.log.Info().Str("addr", srv.Addr().String()).Msg("connection-request port bound")
+				return nil
 			}
-			publish()
-			d.log.Info().Str("addr", addr).Msg("connection-request port bound")
+			backoff.Retry(bind, backoff.WithContext(b, lctx))
 		}()
 		return func() { stop(); <-done; srv.Close() }, nil
 	}
 	publish()
 	return func() { srv.Close() }, nil
 }
+
+// connReqWanted: connection requests are accepted only while CWMP is
+// enabled (EnableCWMP, the operator's enabled) and HTTPConnectionRequestEnable
+// is true (digest D§13.1, D§14: false empties the URL and closes the port).
+func (d *daemon) connReqWanted() bool {
+	want := true
+	d.store.View(func(s *projections.State) {
+		want = s.Settings.Bool(projections.SettingEnabled, true)
+		if v, ok := s.Params.Values[paramHTTPConnReqEnable]; ok {
+			if b, err := strconv.ParseBool(v.Value); err == nil && !b {
+				want = false
+			}
+		}
+	})
+	return want
+}
+
+const paramHTTPConnReqEnable = "Device.ManagementServer.HTTPConnectionRequestEnable"
 
 // connReqAddr is where connection requests are listened for:
 // --connreq-listen when it names a port (fixed: true), else its host (all
@@ -149,38 +191,59 @@ func (d *daemon) connReqAddr() (addr string, fixed bool) {
 	return net.JoinHostPort(strings.Trim(host, "[]"), port), false
 }
 
-// followConnReqPort moves the connection-request server to the
-// connection-request-port setting when it changed (by the operator's set
-// or reset-tr069-config). The new port is bound before the old one is
-// closed: when it cannot be, connection requests keep working where they
-// were. Once moved, the new ConnectionRequestURL is published, and the
-// watcher reports it to the ACS (active notification). It returns what
-// the operator should know, or "" when the port now in use is the setting.
-func (d *daemon) followConnReqPort() string {
+// syncConnReq makes the connection-request server match the state: not
+// listening while connection requests are off, else listening on the
+// connection-request-port setting. A changed port is bound before the old
+// one is closed: when it cannot be, connection requests keep working where
+// they were (and the move is not tried again until the setting changes).
+// The ConnectionRequestURL published follows, and the watcher reports it to
+// the ACS (active notification). The conductor calls it after every change
+// of the state, the control socket after the operator's; it returns what
+// the operator should know about the port, or "".
+func (d *daemon) syncConnReq() string {
 	d.crMove.Lock()
 	defer d.crMove.Unlock()
 	if d.cr == nil {
 		return "the connection-request server is not running; connection-request-port applies when cwmpd restarts"
 	}
+	if !d.connReqWanted() {
+		d.crTried, d.crNotice = "", ""
+		if d.cr.Addr() != nil {
+			d.cr.Unbind()
+			d.crPublish()
+			d.log.Info().Msg("connection requests turned off: not listening")
+		}
+		return ""
+	}
 	addr, fixed := d.connReqAddr()
-	if fixed {
-		return fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", addr)
-	}
-	if a, ok := d.cr.Addr().(*net.TCPAddr); ok {
-		if _, port, _ := net.SplitHostPort(addr); port == strconv.Itoa(a.Port) {
-			return ""
+	cur := d.cr.Addr()
+	if cur != nil {
+		if fixed {
+			return fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
+		}
+		if a, ok := cur.(*net.TCPAddr); ok {
+			if _, port, _ := net.SplitHostPort(addr); port == strconv.Itoa(a.Port) {
+				d.crTried, d.crNotice = "", ""
+				return ""
+			}
 		}
 	}
+	if addr == d.crTried {
+		return d.crNotice
+	}
+	d.crTried = addr
 	if err := d.cr.Rebind(addr); err != nil {
-		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not moved; still listening on the old one")
-		was := "nowhere yet (its port was unavailable at start)"
-		if a := d.cr.Addr(); a != nil {
-			was = a.String()
+		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not bound")
+		was := "off"
+		if cur != nil {
+			was = "on " + cur.String()
 		}
-		return fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts", addr, errors.Unwrap(err), was)
+		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay %s until cwmpd restarts", addr, errors.Unwrap(err), was)
+		return d.crNotice
 	}
+	d.crNotice = ""
 	d.crPublish()
-	d.log.Info().Str("addr", addr).Msg("connection-request port moved")
+	d.log.Info().Str("addr", addr).Msg("connection-request server listening")
 	return ""
 }
 

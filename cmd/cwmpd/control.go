@@ -115,8 +115,8 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Info().Strs("settings", settingNamesOf(req.Assign)).Msg("settings changed by the operator")
-		if slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
-			notice = d.followConnReqPort()
+		if n := d.syncConnReq(); slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
+			notice = n
 		}
 		d.kickConductor()
 	case "reset":
@@ -124,7 +124,7 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Warn().Msg("reset-tr069-config: client configuration and state forgotten; next session is a BOOTSTRAP")
-		notice = d.followConnReqPort()
+		notice = d.syncConnReq()
 		d.kickConductor()
 	default:
 		return controlResponse{Error: fmt.Sprintf("unknown operation %q", req.Op)}

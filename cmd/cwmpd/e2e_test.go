@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -420,6 +421,68 @@ func TestE2EConnectionRequestPortMovesLive(t *testing.T) {
 	waitSessions(t, srv, n+1, a)
 	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "connection-request-port: "+taken) {
 		t.Fatalf("the setting was not kept for the next start:\n%s", p.stdout)
+	}
+	a.stop()
+}
+
+// Connection requests are accepted only while they are on (digest D§13.1,
+// D§14): HTTPConnectionRequestEnable=false set by the ACS closes the port
+// and empties ConnectionRequestURL, true opens it again; the operator's
+// enabled=no closes it too, and nothing sent meanwhile is journaled, so
+// re-enabling brings no stale "6 CONNECTION REQUEST".
+func TestE2EConnectionRequestsOnlyWhileOn(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	// A fixed port (not :0), so the URL is the same when it opens again.
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--connreq-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	waitSessions(t, srv, 1, a)
+	url := onlyDevice(t, srv).ConnectionRequest
+	u, err := neturl.Parse(url)
+	if err != nil || u.Host == "" {
+		t.Fatalf("ConnectionRequestURL %q", url)
+	}
+	listening := func() bool {
+		c, err := net.Dial("tcp", u.Host)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
+	const enable = "Device.ManagementServer.HTTPConnectionRequestEnable"
+	enqueue(t, srv, &soap.SetParameterValues{ParameterKey: "cr-off", ParameterList: []soap.ParameterValueStruct{{Name: enable, Value: "false", Type: "xsd:boolean"}}},
+		&soap.ScheduleInform{DelaySeconds: 2, CommandKey: "back"})
+	connReq(t, srv)
+	waitFor(t, func() bool { return !listening() }, "the port closed by HTTPConnectionRequestEnable=false")
+	waitFor(t, func() bool {
+		d := onlyDevice(t, srv)
+		return d.ConnectionRequest == "" && strings.Contains(eventCodes(d), "4 VALUE CHANGE")
+	}, "an empty ConnectionRequestURL at the ACS")
+
+	enqueue(t, srv, &soap.SetParameterValues{ParameterKey: "cr-on", ParameterList: []soap.ParameterValueStruct{{Name: enable, Value: "true", Type: "xsd:boolean"}}})
+	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "M ScheduleInform(back)") }, "the scheduled session")
+	waitFor(t, listening, "the port open again")
+	waitFor(t, func() bool { return onlyDevice(t, srv).ConnectionRequest == url }, "the URL back at the ACS")
+
+	if r := runBin(t, "set", "--state", state, "enabled=no"); r.code != 0 {
+		t.Fatalf("set enabled=no: %d %s", r.code, r.stderr)
+	}
+	if listening() {
+		t.Fatal("the port stays open with enabled=no")
+	}
+	if r := runBin(t, "set", "--state", state, "enabled=yes"); r.code != 0 {
+		t.Fatalf("set enabled=yes: %d %s", r.code, r.stderr)
+	}
+	if !listening() {
+		t.Fatal("the port stays closed after enabled=yes")
+	}
+	n := srv.Counts("").Sessions
+	connReq(t, srv)
+	waitSessions(t, srv, n+1, a)
+	if ev := eventCodes(onlyDevice(t, srv)); ev != "6 CONNECTION REQUEST" {
+		t.Fatalf("events after re-enabling: %q", ev)
+	}
+	if errs := transcriptErrors(srv); len(errs) > 0 {
+		t.Fatalf("acsim found: %v", errs)
 	}
 	a.stop()
 }

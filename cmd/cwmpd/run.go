@@ -228,6 +228,9 @@ type daemon struct {
 	cr        *connreq.Server
 	crPublish func()
 	crMove    sync.Mutex
+	// crTried is the address a failed bind was last tried on, crNotice
+	// what the operator was told then (guarded by crMove).
+	crTried, crNotice string
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64

@@ -199,6 +199,21 @@ func (s *Server) Rebind(addr string) error {
 	return s.bind(addr)
 }
 
+// Unbind stops listening (connection requests turned off); connections
+// already open finish their answer. Start or Rebind listens again.
+func (s *Server) Unbind() {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	s.mu.Lock()
+	ln := s.ln
+	s.ln = nil
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+		s.log.Info().Str("addr", ln.Addr().String()).Msg("connection request server stopped listening")
+	}
+}
+
 func (s *Server) bind(addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

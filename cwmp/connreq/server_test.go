@@ -464,4 +464,19 @@ func TestRebindMovesTheListener(t *testing.T) {
 	if err := s.Start(); err != nil || s.Addr().String() != moved {
 		t.Fatalf("Start after Rebind: %v, at %s", err, s.Addr())
 	}
+	// Unbind closes the port (connection requests off); Start opens it again.
+	s.Unbind()
+	if s.Addr() != nil {
+		t.Fatalf("listening at %s after Unbind", s.Addr())
+	}
+	if c, err := net.Dial("tcp", moved); err == nil {
+		c.Close()
+		t.Fatal("port still accepts connections after Unbind")
+	}
+	if err := s.Start(); err != nil || s.Addr() == nil {
+		t.Fatalf("Start after Unbind: %v, at %v", err, s.Addr())
+	}
+	if r := handshake(t, c, s.URL("127.0.0.1"), "acs", "cr-secret"); r.StatusCode != http.StatusOK {
+		t.Fatalf("after Unbind and Start: %d", r.StatusCode)
+	}
 }
