@@ -245,6 +245,8 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 		Username: settings.Get(projections.SettingUsername),
 		Password: settings.Get(projections.SettingPassword),
 		Logger:   d.log.With().Str("component", "transport").Logger(),
+		// The dial notes the route to the ACS: ConnectionRequestURL names it.
+		DialContext: d.acsDialer(),
 	}
 	// A configured certificate that cannot be read fails the session: a
 	// missing CA file must never widen trust to the system roots.
@@ -372,6 +374,7 @@ func (d *daemon) pollValues(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		d.refreshRoute(ctx)
 		if err := d.watcher.Poll(record); err != nil {
 			// The changes stay unreported: the next poll finds them again.
 			d.log.Error().Err(err).Msg("value change not journaled; retried at the next poll")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -101,11 +102,7 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 	publish := func() {
 		url := ""
 		if srv.Addr() != nil {
-			host := d.cfg.crHost
-			if host == "" {
-				host = firstIPv4()
-			}
-			url = srv.URL(host)
+			url = srv.URL(d.crHostNow())
 		}
 		d.crMu.Lock()
 		d.crURL = url
@@ -254,8 +251,107 @@ func reasonUnlessAccepted(a connreq.Attempt) string {
 	return a.Reason
 }
 
-// firstIPv4 is the address published when none is configured: the first
-// non-loopback IPv4, else loopback.
+// crHostNow is the host the ConnectionRequestURL names: --connreq-host,
+// else the local address of the route to the ACS (the address the ACS
+// sees the device come from, without NAT), else the first non-loopback
+// IPv4. A router has several addresses (LAN, WAN, management VLAN), and
+// its WAN one changes with DHCP or PPP: the route is what the ACS can
+// reach.
+func (d *daemon) crHostNow() string {
+	if d.cfg.crHost != "" {
+		return d.cfg.crHost
+	}
+	d.routeMu.Lock()
+	local := d.routeLocal
+	d.routeMu.Unlock()
+	if local != "" {
+		return local
+	}
+	return firstIPv4()
+}
+
+// acsDialer dials the ACS as the transport's default does, noting the
+// route: a session whose connection leaves from another local address
+// than the published one moves the ConnectionRequestURL.
+func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dialer := &net.Dialer{KeepAlive: -1}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err == nil {
+			local, _ := c.LocalAddr().(*net.TCPAddr)
+			remote, _ := c.RemoteAddr().(*net.TCPAddr)
+			if local != nil && remote != nil {
+				d.noteRoute(local.IP, remote.IP)
+			}
+		}
+		return c, err
+	}
+}
+
+// refreshRoute asks the kernel which local address reaches the ACS now (a
+// UDP socket's connect sends nothing) and moves the ConnectionRequestURL
+// when it changed: the WAN address of an idle router changes with no
+// session to notice. It targets the ACS address of the last session, or
+// before any, the ACS URL's host (resolved, bounded by a short timeout).
+func (d *daemon) refreshRoute(ctx context.Context) {
+	if d.cfg.crHost != "" {
+		return
+	}
+	d.routeMu.Lock()
+	target := d.routeRemote
+	d.routeMu.Unlock()
+	if target == nil {
+		var raw string
+		d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
+		u, err := neturl.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			return
+		}
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", u.Hostname())
+		cancel()
+		if err != nil || len(ips) == 0 {
+			return
+		}
+		target = ips[0]
+	}
+	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: target, Port: 9})
+	if err != nil {
+		return // no route now: keep what is published
+	}
+	local := c.LocalAddr().(*net.UDPAddr).IP
+	c.Close()
+	d.noteRoute(local, nil)
+}
+
+// noteRoute records the local address that reaches the ACS (and the ACS's
+// address, when known) and republishes the ConnectionRequestURL if the
+// host it names changed; the watcher then reports it (active notification).
+func (d *daemon) noteRoute(local, remote net.IP) {
+	if d.cfg.crHost != "" || local == nil || local.IsUnspecified() {
+		return
+	}
+	host := local.String()
+	d.routeMu.Lock()
+	if remote != nil {
+		d.routeRemote = remote
+	}
+	changed := host != d.routeLocal
+	d.routeLocal = host
+	d.routeMu.Unlock()
+	if !changed {
+		return
+	}
+	d.crMove.Lock()
+	defer d.crMove.Unlock()
+	if d.crPublish != nil {
+		d.crPublish()
+	}
+}
+
+// firstIPv4 is the address published when none is configured and the
+// route to the ACS is not known: the first non-loopback IPv4, else
+// loopback.
 func firstIPv4() string {
 	ifs, err := net.Interfaces()
 	if err == nil {

@@ -487,6 +487,40 @@ func TestE2EConnectionRequestsOnlyWhileOn(t *testing.T) {
 	a.stop()
 }
 
+// Without --connreq-host, ConnectionRequestURL names the local address of
+// the route to the ACS, from the first Inform on, and follows it when it
+// changes: here the ACS moves from 127.0.0.1 to ::1, so the route leaves
+// from ::1, and the new URL reaches the ACS as an active VALUE CHANGE.
+func TestE2EConnectionRequestURLFollowsTheRoute(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--connreq-host", "")
+	waitSessions(t, srv, 1, a)
+	url := onlyDevice(t, srv).ConnectionRequest
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first Inform's ConnectionRequestURL %q, want the route's 127.0.0.1 (first IPv4 here: %s)", url, firstIPv4())
+	}
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Logf("no IPv6 loopback here (%v): the route change is not tried", err)
+		a.stop()
+		return
+	} else {
+		l.Close()
+	}
+	srv6 := acs(t, func(c *acsim.Config) { c.Listen = "[::1]:0" })
+	if r := runBin(t, "set", "--state", state, "acs-url="+srv6.URL()); r.code != 0 {
+		t.Fatalf("set acs-url: %d %s", r.code, r.stderr)
+	}
+	waitFor(t, func() bool {
+		d := srv6.Devices()
+		return len(d) == 1 && strings.HasPrefix(d[0].ConnectionRequest, "http://[::1]:")
+	}, "the ::1 URL at the new ACS")
+	if u := onlyDevice(t, srv6).ConnectionRequest; !strings.HasSuffix(u, url[strings.LastIndex(url, "/"):]) {
+		t.Fatalf("URL %q lost its path (was %q)", u, url)
+	}
+	a.stop()
+}
+
 // The daemon sets its timer slack on every thread (--timer-slack, 10 ms by
 // default); 0 leaves the slack it was started with. Reading another
 // process's /proc/TID/timerslack_ns takes CAP_SYS_NICE: without it the test

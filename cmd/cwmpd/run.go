@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -76,7 +77,7 @@ func cmdRun(args []string, stderr io.Writer) error {
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or console")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.crListen, "connreq-listen", "", "connection-request listen address: host:port fixes the port; a host alone takes connection-request-port (default: all addresses)")
-	fs.StringVar(&c.crHost, "connreq-host", "", "host or address published in ConnectionRequestURL (default: the first non-loopback IPv4)")
+	fs.StringVar(&c.crHost, "connreq-host", "", "host or address published in ConnectionRequestURL (default: the local address of the route to the ACS, followed as it changes)")
 	fs.IntVar(&c.crBurst, "connreq-burst", 4, "connection requests accepted in a burst (each costs two: challenge and answer)")
 	fs.DurationVar(&c.crInterval, "connreq-interval", 2*time.Second, "one more connection request allowed per interval")
 	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "how often watched parameters are compared for value changes")
@@ -231,6 +232,12 @@ type daemon struct {
 	// crTried is the address a failed bind was last tried on, crNotice
 	// what the operator was told then (guarded by crMove).
 	crTried, crNotice string
+	// routeLocal is the local address of the route to the ACS, the
+	// published ConnectionRequestURL's host without --connreq-host;
+	// routeRemote the ACS's address (nil before the first session).
+	routeMu     sync.Mutex
+	routeLocal  string
+	routeRemote net.IP
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64
@@ -315,6 +322,7 @@ func (d *daemon) run() error {
 	d.xfer = newTransfers(d)
 
 	var wg sync.WaitGroup
+	d.refreshRoute(ctx) // the first Inform's ConnectionRequestURL names the route to the ACS
 	stopCR, err := d.startConnectionRequests(ctx)
 	if err != nil {
 		d.log.Error().Err(err).Msg("connection-request server not started; the ACS cannot ask for sessions")
