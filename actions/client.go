@@ -208,7 +208,7 @@ func refusedRedirect(err error) *Fault {
 func checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, faultf(FaultAccess, err, "unusable file URL %q", redactURL(raw))
+		return nil, permanentf(FaultAccess, err, "unusable file URL %q", redactURL(raw))
 	}
 	return u, nil
 }

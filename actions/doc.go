@@ -41,7 +41,8 @@
 // A failure at any step is journaled as TransferFinished with its fault
 // (table below) and the transfer's files are deleted. Run returns an error
 // only when it cannot journal or ctx ends: nothing is then reported and a
-// later Run resumes from the journal.
+// later Run resumes from the journal. (A ScheduleDownload also returns
+// ErrOutsideWindow and ErrRetryWait: see "Retries" below.)
 //
 // Crash rules. Bytes on disk past the last TransferProgress offset are
 // discarded on resume (the journal is the truth), so a crash costs at most
@@ -115,7 +116,9 @@
 //	      the open window closes by the Runner's clock; stopped there (or
 //	      found finished after it: applying is committed only inside a
 //	      window), it keeps its progress and Run returns
-//	      ErrOutsideWindow while a later window remains, 9020 otherwise.
+//	      ErrOutsideWindow while a later window remains, 9020 otherwise
+//	      (one whose earlier attempt failed and waited to be retried
+//	      until the windows closed: that attempt's fault; see Retries).
 //	      An install once TransferApplying is journaled is never cut short
 //	9011  any upload failure (non-2xx, export failure, a connection cut
 //	      after it was made, a server taking under 1 KiB of the body in
@@ -148,4 +151,22 @@
 // upload), never retried. A manifest's links get the Download's
 // credentials only on the manifest's host, and not over http when the
 // manifest came over https.
+//
+// A ScheduleDownload's windows add retries of whole attempts (their
+// MaxRetries, D§11.9; retry.go). A failed fetch whose fault a later
+// attempt could change — 9015, 9016, 9017, 9010 (a 5xx, too little free
+// space; not an unsupported file type or a file over MaxSize), 9002 — is
+// journaled as TransferAttemptFailed, not TransferFinished, while
+// projections.PlanRetry finds an attempt left: per window, MaxRetries
+// retries after its first failed attempt (-1: DefaultWindowRetries),
+// each after DefaultRetryDelay (1 min doubling to 15 min, ±25%), drawn
+// once and journaled as NextAttempt. A spent window, or a back-off that
+// would end after it, waits for the next window, whose budget starts
+// again. Run returns ErrRetryWait; the files and progress stay, so the
+// next attempt resumes. No attempt left: TransferFinished with this
+// attempt's fault. 9012 (the same credentials get the same answer), 9018
+// and failures of the install/apply step are reported at once. When the
+// windows all close while a retry waits (the agent was down), the
+// transfer is reported with its last attempt's fault; an attempt cut by
+// the last window's end is 9020, as before.
 package actions

@@ -31,6 +31,10 @@ type Fault struct {
 	Code int
 	Msg  string
 	Err  error
+	// Permanent marks a fault that repeating the attempt cannot change
+	// (an unsupported file type, a file over the size limit, an unusable
+	// URL): a ScheduleDownload's MaxRetries do not retry it (retry.go).
+	Permanent bool
 }
 
 func (f *Fault) Error() string { return fmt.Sprintf("actions: fault %d: %s", f.Code, f.Msg) }
@@ -40,6 +44,13 @@ func (f *Fault) Unwrap() error { return f.Err }
 
 func faultf(code int, err error, format string, args ...any) *Fault {
 	return &Fault{Code: code, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// permanentf is faultf for a fault no later attempt can change.
+func permanentf(code int, err error, format string, args ...any) *Fault {
+	f := faultf(code, err, format, args...)
+	f.Permanent = true
+	return f
 }
 
 // FaultOf maps any error to the fault TransferComplete reports: a *Fault

@@ -85,7 +85,7 @@ func (c *FileClient) Fetch(ctx context.Context, req FetchRequest) (Fetched, erro
 		return Fetched{}, err
 	}
 	if req.Size > c.maxSize() {
-		return Fetched{}, faultf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", req.Size, c.maxSize())
+		return Fetched{}, permanentf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", req.Size, c.maxSize())
 	}
 	st := &fetchState{req: req, u: u, h: sha256.New(), total: -1, budget: -1,
 		auth: auth{username: req.Username, password: req.Password}}
@@ -177,7 +177,7 @@ func (st *fetchState) resumeFrom(off int64) error {
 // bytes plus the reserve do not fit in the free space.
 func (c *FileClient) checkSpace(st *fetchState, total int64) error {
 	if total > c.maxSize() {
-		return faultf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", total, c.maxSize())
+		return permanentf(FaultTransfer, nil, "file too large: %d bytes, the limit is %d", total, c.maxSize())
 	}
 	avail, ok := c.available(st)
 	if !ok {
@@ -405,7 +405,7 @@ func (c *FileClient) copyBody(ctx context.Context, cancelAttempt context.CancelF
 				sinceReset = 0
 			}
 			if st.off+int64(n) > c.maxSize() {
-				return faultf(FaultTransfer, nil, "file too large: more than %d bytes", c.maxSize())
+				return permanentf(FaultTransfer, nil, "file too large: more than %d bytes", c.maxSize())
 			}
 			if st.req.Size > 0 && st.off+int64(n) > st.req.Size {
 				return faultf(FaultCorrupted, nil, "size mismatch: more than the expected %d bytes", st.req.Size)

@@ -48,6 +48,10 @@ type Runner struct {
 	Dir string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// RetryDelay is the wait before retrying a ScheduleDownload after its
+	// n-th failed attempt in a window (n ≥ 1); default DefaultRetryDelay.
+	// Its result is journaled, so it may be random.
+	RetryDelay func(n int) time.Duration
 	// Config returns a copy of the journal-backed configuration (for
 	// ApplyConfig and ExportConfig) that the Runner may keep.
 	Config func() projections.Params
@@ -90,8 +94,10 @@ func (r *Runner) uploadPath(id uint64) string {
 
 // Run carries tr forward to TransferFinished. It returns an error only
 // when it could not journal or ctx ended: the transfer then stays where
-// the journal says and a later Run resumes it. A transfer failure is not
-// an error: it is journaled as TransferFinished with its fault and
+// the journal says and a later Run resumes it; or, for a ScheduleDownload,
+// ErrOutsideWindow (no window open) and ErrRetryWait (a failed attempt
+// journaled to be retried, or its retry not yet due). A transfer failure
+// is not an error: it is journaled as TransferFinished with its fault and
 // returned in the Outcome.
 func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, error) {
 	if tr.State == projections.TransferFinishedState {
@@ -100,9 +106,15 @@ func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, err
 	}
 	log := r.Log.With().Uint64("transfer", tr.ID).Str("file_type", tr.Request.FileType).Logger()
 	if tr.State != projections.TransferApplyingState {
-		if phase, at := projections.WindowAt(tr.Request, r.now()); phase == projections.BeforeWindow {
+		now := r.now()
+		phase, at := projections.WindowAt(tr.Request, now)
+		if phase == projections.BeforeWindow {
 			log.Info().Time("window_start", at).Msg("transfer waits for its time window")
 			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrOutsideWindow)
+		}
+		if phase != projections.WindowsOver && now.Before(tr.NextAttempt) {
+			log.Info().Time("next_attempt", tr.NextAttempt).Msg("transfer waits for its next attempt")
+			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrRetryWait)
 		}
 	}
 	start := tr.StartTime
@@ -187,24 +199,33 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 	parent := ctx
 	ctx, win := r.guardWindow(ctx, tr)
 	defer win.stop()
+	// A ScheduleDownload's failed fetch may be retried (its windows'
+	// MaxRetries); once TransferApplying is journaled it may not: the
+	// platform's install or apply step said no.
+	applying := tr.State == projections.TransferApplyingState
 	fail := func(err error) (Outcome, error) {
 		if win.ended() && parent.Err() == nil {
-			return r.windowClosed(parent, log, tr, start)
+			return r.windowClosed(parent, log, tr, start, true)
 		}
 		if stopped(ctx, err) {
 			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, err)
 		}
+		if !applying && req.Kind == event.KindScheduleDownload && retryable(err) {
+			if retried, err := r.retryLater(parent, log, tr, err); retried {
+				return Outcome{}, err
+			}
+		}
 		return r.finish(parent, log, tr, start, err, FaultTransfer, nil, false)
 	}
 	if win.ended() {
-		return r.windowClosed(parent, log, tr, start)
+		return r.windowClosed(parent, log, tr, start, false)
 	}
 	var kind string
 	switch req.FileType {
 	case FileTypeFirmware, FileTypeConfigDownload, r.vendor(VendorFactoryConfig):
 		kind = req.FileType
 	default:
-		return fail(faultf(FaultTransfer, nil, "file type %q is not supported", req.FileType))
+		return fail(permanentf(FaultTransfer, nil, "file type %q is not supported", req.FileType))
 	}
 	first, err := r.fetchFile(ctx, tr, 0, req.URL, req.Username, req.Password, int64(req.FileSize), "")
 	if err != nil {
@@ -235,13 +256,14 @@ func (r *Runner) download(ctx context.Context, log zerolog.Logger, tr projection
 		}
 	}
 	if win.disarm() { // applying is committed only inside the window
-		return r.windowClosed(parent, log, tr, start)
+		return r.windowClosed(parent, log, tr, start, true)
 	}
 	if tr.State != projections.TransferApplyingState {
 		if _, err := r.Journal.Append(ctx, event.TransferApplying{Transfer: tr.ID}); err != nil {
 			return Outcome{}, fmt.Errorf("actions: transfer %d: journal applying: %w", tr.ID, err)
 		}
 	}
+	applying = true
 	switch kind {
 	case FileTypeFirmware:
 		log.Info().Int("files", len(paths)).Str("version", version).Msg("installing firmware")

@@ -116,12 +116,19 @@ func (g *windowGuard) stop() {
 // windowClosed handles a ScheduleDownload whose window closed before it
 // could be applied: with a later window to come (or one open again by
 // now), it waits for it (ErrOutsideWindow, nothing journaled beyond its
-// progress); when every window has closed, it is reported with 9020.
-func (r *Runner) windowClosed(ctx context.Context, log zerolog.Logger, tr projections.Transfer, start time.Time) (Outcome, error) {
+// progress); when every window has closed, it is reported with 9020 —
+// or, when no attempt ran in this Run (attempted false: the windows ended
+// while the transfer waited to retry a failed attempt, or while the agent
+// was down) and an earlier attempt failed, with that attempt's fault,
+// which says more than 9020 about why it never finished.
+func (r *Runner) windowClosed(ctx context.Context, log zerolog.Logger, tr projections.Transfer, start time.Time, attempted bool) (Outcome, error) {
 	phase, at := projections.WindowAt(tr.Request, r.now())
 	if phase != projections.WindowsOver {
 		log.Info().Time("next", at).Str("phase", windowPhaseName(phase)).Msg("time window closed: the transfer resumes in its next window")
 		return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrOutsideWindow)
+	}
+	if last := lastAttemptFault(tr); last != nil && !attempted {
+		return r.finish(ctx, log, tr, start, last, FaultTransfer, nil, false)
 	}
 	return r.finish(ctx, log, tr, start, faultf(FaultWindow, nil, "the time windows ended before the download could complete"), FaultTransfer, nil, false)
 }

@@ -216,14 +216,24 @@ func (s *State) InformEventsAfter(raise []event.Event) []event.InformEvent {
 // (the Runner stops it at a window's end). Once every window has closed it
 // is due again, and the Runner reports it with 9020. One applying goes on
 // at once: its install was committed inside a window, and the platform is
-// asked again whether it happened (actions/doc.go).
+// asked again whether it happened (actions/doc.go). A failed attempt that
+// is to be retried (TransferAttemptFailed, the windows' MaxRetries) waits
+// for its journaled NextAttempt as well.
 func (s *State) dueTransfer(now time.Time, wake func(time.Time)) uint64 {
 	for _, tr := range s.Transfers.List() {
 		switch tr.State {
 		case TransferApplyingState:
 			return tr.ID
 		case TransferInProgressState, TransferQueuedState:
-			switch phase, at := WindowAt(tr.Request, now); phase {
+			phase, at := WindowAt(tr.Request, now)
+			if phase != WindowsOver && now.Before(tr.NextAttempt) {
+				// A failed attempt is retried at its journaled time
+				// (TransferAttemptFailed); once every window has closed
+				// nothing is left to wait for: the Runner reports it.
+				wake(tr.NextAttempt)
+				continue
+			}
+			switch phase {
 			case InWindow, WindowsOver:
 				return tr.ID
 			case BeforeWindow:

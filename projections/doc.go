@@ -12,7 +12,8 @@
 //   - Retry: consecutive failed sessions, the journaled next attempt and the
 //     last session error (digest §9);
 //   - Transfers: Download/Upload/ScheduleDownload from queued to
-//     acknowledged;
+//     acknowledged, with a ScheduleDownload's failed attempts and the
+//     journaled time of its next one (PlanRetry: its windows' MaxRetries);
 //   - Settings and Status: the operator's settings (the seed's names) and the
 //     read-only status (disabled / waiting-URL / running, last-session-error,
 //     retry-count);

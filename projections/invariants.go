@@ -72,6 +72,16 @@ func (s *State) Check() []error {
 			}
 		}
 	}
+	for _, tr := range s.Transfers.ByID {
+		switch {
+		case tr.WindowFailures < 0 || tr.WindowFailures > tr.FailedAttempts:
+			bad("transfers: #%d: %d failed attempts in window %d of %d in all", tr.ID, tr.WindowFailures, tr.RetryWindow, tr.FailedAttempts)
+		case tr.State == TransferQueuedState && tr.FailedAttempts > 0:
+			bad("transfers: #%d: queued with %d failed attempts", tr.ID, tr.FailedAttempts)
+		case tr.State == TransferFinishedState && !tr.NextAttempt.IsZero():
+			bad("transfers: #%d: finished with a next attempt at %v", tr.ID, tr.NextAttempt)
+		}
+	}
 	if s.Session.Open > s.Seq {
 		bad("session: open session #%d after sequence %d", s.Session.Open, s.Seq)
 	}

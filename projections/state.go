@@ -243,6 +243,8 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		tr := s.Transfers.get(e.Transfer)
 		s.Pending.raise(EventTransferComplete, "", seq, 0)
 		s.Pending.raise(mMethod(tr.Request.Kind), tr.Request.CommandKey, seq, tr.ID)
+	case event.TransferAttemptFailed:
+		return s.Transfers.attemptFailed(e)
 	case event.TransferCompleteAcked:
 		tr := s.Transfers.get(e.Transfer)
 		if tr == nil || tr.State != TransferFinishedState {

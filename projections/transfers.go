@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -39,6 +40,18 @@ type Transfer struct {
 	CompleteTime time.Time `json:"complete_time,omitempty"`
 	FaultCode    int       `json:"fault_code,omitempty"`
 	FaultString  string    `json:"fault_string,omitempty"`
+
+	// The retries of a ScheduleDownload (its windows' MaxRetries, D§11.9),
+	// folded from TransferAttemptFailed: failed attempts in all, the window
+	// the newest one counted against and how many did (WindowFailures), the
+	// newest one's fault, and when the next attempt may start (journaled,
+	// never recomputed; cleared when the transfer finishes).
+	FailedAttempts  int       `json:"failed_attempts,omitempty"`
+	RetryWindow     int       `json:"retry_window,omitempty"`
+	WindowFailures  int       `json:"window_failures,omitempty"`
+	LastFaultCode   int       `json:"last_fault_code,omitempty"`
+	LastFaultString string    `json:"last_fault_string,omitempty"`
+	NextAttempt     time.Time `json:"next_attempt,omitzero"`
 }
 
 // Transfers holds every transfer not yet acknowledged or cancelled.
@@ -117,7 +130,28 @@ func (t *Transfers) finished(ev event.TransferFinished) bool {
 	tr.State = TransferFinishedState
 	tr.FaultCode, tr.FaultString = ev.FaultCode, ev.FaultString
 	tr.StartTime, tr.CompleteTime = ev.StartTime, ev.CompleteTime
+	tr.NextAttempt = time.Time{}
 	return true
+}
+
+// attemptFailed counts a failed attempt of a transfer in progress; it
+// returns a violation's reason, or "".
+func (t *Transfers) attemptFailed(ev event.TransferAttemptFailed) string {
+	tr := t.get(ev.Transfer)
+	if tr == nil {
+		return fmt.Sprintf("failed attempt of unknown transfer #%d", ev.Transfer)
+	}
+	if tr.State != TransferInProgressState {
+		return fmt.Sprintf("failed attempt of transfer #%d, which is %s", ev.Transfer, tr.State)
+	}
+	if tr.WindowFailures == 0 || tr.RetryWindow != ev.Window {
+		tr.RetryWindow, tr.WindowFailures = ev.Window, 0
+	}
+	tr.WindowFailures++
+	tr.FailedAttempts++
+	tr.LastFaultCode, tr.LastFaultString = ev.FaultCode, ev.FaultString
+	tr.NextAttempt = ev.NextAttempt
+	return ""
 }
 
 func (t *Transfers) remove(id uint64) { delete(t.ByID, id) }

@@ -170,6 +170,32 @@ var scenarios = map[string]func() *script{
 		s.ok(func(uint64) { s.add(event.TransferCompleteAcked{Transfer: id}) })
 		return s
 	},
+	"schedule-download-retries": func() *script {
+		// A ScheduleDownload whose file server is down: window 1
+		// (MaxRetries 1) has two failed attempts, the second moving the
+		// next attempt to window 2; a reboot in between keeps the count.
+		s := newScript()
+		s.start(event.BootPowerOn)
+		s.defaults()
+		var id uint64
+		w1, w2 := s.now.Add(time.Minute), s.now.Add(3*time.Hour)
+		s.ok(func(uint64) {
+			id = s.add(event.TransferQueued{Kind: event.KindScheduleDownload, CommandKey: "sd-1", FileType: "1 Firmware Upgrade Image",
+				URL: "https://files.example/fw.bin", NotBefore: w1, Windows: []event.TimeWindow{
+					{Start: w1, End: w1.Add(time.Hour), Mode: "1 At Any Time", MaxRetry: 1},
+					{Start: w2, End: w2.Add(time.Hour), Mode: "1 At Any Time", MaxRetry: -1}}})
+		})
+		s.wait(time.Minute)
+		s.add(event.TransferStarted{Transfer: id, StartTime: s.now})
+		s.add(event.TransferAttemptFailed{Transfer: id, FaultCode: 9015, FaultString: "file server files.example unreachable: connection refused",
+			Window: 0, NextAttempt: s.now.Add(70 * time.Second)})
+		s.wait(70 * time.Second)
+		s.add(event.TransferAttemptFailed{Transfer: id, FaultCode: 9015, FaultString: "file server files.example unreachable: connection refused",
+			Window: 0, NextAttempt: w2})
+		s.start(event.BootPowerOn)
+		s.ok()
+		return s
+	},
 	"transfer-complete-retried": func() *script {
 		s := newScript()
 		s.start(event.BootPowerOn)

@@ -127,11 +127,24 @@ func printState(w io.Writer, res *replay.Result) {
 		fmt.Fprintf(w, "next attempt: %s\n", s.Retry.NextAttempt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	for _, tr := range s.Transfers.List() {
-		fmt.Fprintf(w, "transfer #%d %s ck=%q: %s\n", tr.ID, tr.Request.Kind, tr.Request.CommandKey, tr.State)
+		fmt.Fprintf(w, "transfer #%d %s ck=%q: %s%s\n", tr.ID, tr.Request.Kind, tr.Request.CommandKey, tr.State, attempts(tr))
 	}
 	fmt.Fprintf(w, "parameter key: %q  journal-backed parameters: %d  schedules: %d\n",
 		s.Params.ParameterKey, len(s.Params.Values), len(s.Schedules))
 	for _, v := range res.Violations {
 		fmt.Fprintf(w, "VIOLATION %s\n", v)
 	}
+}
+
+// attempts describes a ScheduleDownload's failed attempts (its windows'
+// MaxRetries): how many, the last fault, and when the next one is due.
+func attempts(tr *projections.Transfer) string {
+	if tr.FailedAttempts == 0 {
+		return ""
+	}
+	out := fmt.Sprintf("  failed attempts: %d (%d in window %d, last fault %d)", tr.FailedAttempts, tr.WindowFailures, tr.RetryWindow+1, tr.LastFaultCode)
+	if !tr.NextAttempt.IsZero() {
+		out += "  next attempt: " + tr.NextAttempt.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return out
 }

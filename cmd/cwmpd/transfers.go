@@ -101,6 +101,12 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 			t.d.log.Info().Uint64("transfer", id).Msg("transfer waits for its next time window")
 			return
 		}
+		if errors.Is(err, actions.ErrRetryWait) {
+			// A failed attempt journaled with its retry time (MaxRetries):
+			// the conductor wakes it then.
+			t.d.log.Info().Uint64("transfer", id).Msg("transfer waits to retry its download")
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				t.d.noteJournalError(err)

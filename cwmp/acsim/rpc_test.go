@@ -83,3 +83,27 @@ func TestParseRPC(t *testing.T) {
 		t.Fatal("ACSMethods not sorted")
 	}
 }
+
+// The admin API sends a ScheduleDownload's MaxRetries per window as given
+// (a count, 0; -1 is doc.go's example), through the SOAP encoder and
+// decoder.
+func TestParseRPCScheduleDownloadKeepsMaxRetries(t *testing.T) {
+	msg, err := ParseRPC(RPC{Method: "ScheduleDownload", Args: json.RawMessage(`{"CommandKey":"sd-2","FileType":"1 Firmware Upgrade Image",` +
+		`"URL":"http://127.0.0.1:7559/files/fw.bin","TimeWindowList":[` +
+		`{"WindowStart":0,"WindowEnd":600,"WindowMode":"1 At Any Time","MaxRetries":3},` +
+		`{"WindowStart":3600,"WindowEnd":7200,"WindowMode":"2 Immediately","MaxRetries":0}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, ok := msg.(*soap.ScheduleDownload)
+	if !ok {
+		t.Fatalf("parsed as %T", msg)
+	}
+	var got []int32
+	for _, w := range sd.TimeWindowList {
+		got = append(got, w.MaxRetries)
+	}
+	if !reflect.DeepEqual(got, []int32{3, 0}) {
+		t.Fatalf("MaxRetries %v, want [3 0]", got)
+	}
+}

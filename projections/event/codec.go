@@ -64,6 +64,7 @@ var decoders = map[Type]func([]byte) (Event, error){
 	TypeTransferFetched:           decodeAs[TransferFetched],
 	TypeTransferApplying:          decodeAs[TransferApplying],
 	TypeTransferFinished:          decodeAs[TransferFinished],
+	TypeTransferAttemptFailed:     decodeAs[TransferAttemptFailed],
 	TypeTransferCompleteAcked:     decodeAs[TransferCompleteAcked],
 	TypeTransferCancelled:         decodeAs[TransferCancelled],
 	TypeSessionStarted:            decodeAs[SessionStarted],

@@ -34,6 +34,7 @@ func allSamples() []Event {
 		TransferFetched{Transfer: 5, Path: "/tmp/x", Size: 10, SHA256: "ab"},
 		TransferApplying{Transfer: 5},
 		TransferFinished{Transfer: 5, FaultCode: 9010, FaultString: "x", StartTime: t0, CompleteTime: t0},
+		TransferAttemptFailed{Transfer: 5, FaultCode: 9015, FaultString: "file server f unreachable", Window: 1, NextAttempt: t0},
 		TransferCompleteAcked{Transfer: 5},
 		TransferCancelled{Transfer: 5},
 		SessionStarted{Events: []InformEvent{{Code: "1 BOOT"}}, RetryCount: 1},

@@ -251,6 +251,23 @@ type TransferFinished struct {
 	CompleteTime time.Time `json:"complete_time"`
 }
 
+// TransferAttemptFailed records a failed download attempt of a
+// ScheduleDownload that will be tried again (its window's MaxRetries,
+// D§11.9): nothing is reported, the transfer keeps its journaled progress
+// and waits until NextAttempt. Window is the index (in the request's
+// Windows) of the window whose retry budget the attempt used; NextAttempt
+// was decided once, here — the back-off drawn, or the start of the next
+// window when this one's budget is spent — and is never recomputed.
+// A failed attempt that leaves no attempt in any window is a
+// TransferFinished instead.
+type TransferAttemptFailed struct {
+	Transfer    uint64    `json:"transfer"`
+	FaultCode   int       `json:"fault_code"`
+	FaultString string    `json:"fault_string,omitempty"`
+	Window      int       `json:"window"`
+	NextAttempt time.Time `json:"next_attempt"`
+}
+
 // TransferCompleteAcked records the ACS's TransferCompleteResponse.
 type TransferCompleteAcked struct {
 	Transfer uint64 `json:"transfer"`
@@ -314,6 +331,7 @@ func (TransferProgress) Type() Type          { return TypeTransferProgress }
 func (TransferFetched) Type() Type           { return TypeTransferFetched }
 func (TransferApplying) Type() Type          { return TypeTransferApplying }
 func (TransferFinished) Type() Type          { return TypeTransferFinished }
+func (TransferAttemptFailed) Type() Type     { return TypeTransferAttemptFailed }
 func (TransferCompleteAcked) Type() Type     { return TypeTransferCompleteAcked }
 func (TransferCancelled) Type() Type         { return TypeTransferCancelled }
 func (SessionStarted) Type() Type            { return TypeSessionStarted }

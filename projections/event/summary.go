@@ -128,6 +128,9 @@ func (e TransferFinished) Summary() string {
 	}
 	return fmt.Sprintf("transfer #%d fault %d %q", e.Transfer, e.FaultCode, e.FaultString)
 }
+func (e TransferAttemptFailed) Summary() string {
+	return fmt.Sprintf("transfer #%d fault %d %q in window %d; next attempt %s", e.Transfer, e.FaultCode, e.FaultString, e.Window+1, ts(e.NextAttempt))
+}
 func (e TransferCompleteAcked) Summary() string { return fmt.Sprintf("transfer #%d", e.Transfer) }
 func (e TransferCancelled) Summary() string     { return fmt.Sprintf("transfer #%d", e.Transfer) }
 func (e SessionStarted) Summary() string {

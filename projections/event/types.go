@@ -36,6 +36,7 @@ const (
 	TypeSessionFailed             Type = 27
 	TypeRestartRequested          Type = 28
 	TypeAgentRestarted            Type = 29
+	TypeTransferAttemptFailed     Type = 30
 )
 
 var typeNames = map[Type]string{
@@ -61,6 +62,7 @@ var typeNames = map[Type]string{
 	TypeTransferFetched:           "TransferFetched",
 	TypeTransferApplying:          "TransferApplying",
 	TypeTransferFinished:          "TransferFinished",
+	TypeTransferAttemptFailed:     "TransferAttemptFailed",
 	TypeTransferCompleteAcked:     "TransferCompleteAcked",
 	TypeTransferCancelled:         "TransferCancelled",
 	TypeSessionStarted:            "SessionStarted",
