@@ -129,6 +129,9 @@ func (s *Store) apply(st *projections.State, rec journal.Record) error {
 // Append makes evs durable (one group commit) and folds them; it returns
 // once the state includes them.
 func (s *Store) Append(ctx context.Context, evs ...event.Event) ([]journal.Record, error) {
+	if len(evs) == 0 {
+		return nil, nil // nothing to record; the journal refuses an empty batch
+	}
 	entries := make([]journal.Entry, len(evs))
 	for i, e := range evs {
 		typ, payload, err := event.Encode(e)

@@ -185,3 +185,21 @@ func TestTrimmedJournalWithoutUsableSnapshotStillOpens(t *testing.T) {
 		}
 	})
 }
+
+// An append of nothing records nothing and leaves the store usable (it
+// used to index an empty result).
+func TestEmptyAppendRecordsNothing(t *testing.T) {
+	j, s := open(t, t.TempDir(), 1000)
+	defer j.Close()
+	if recs, err := s.Append(context.Background()); err != nil || len(recs) != 0 {
+		t.Fatalf("empty append: %v %v", recs, err)
+	}
+	if _, err := s.Append(context.Background(), event.Booted{Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(st *projections.State) {
+		if st.Seq != 1 {
+			t.Fatalf("seq %d after one record", st.Seq)
+		}
+	})
+}
