@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,3 +168,31 @@ func TestResetDefaultsRefusedWhileDaemonRuns(t *testing.T) {
 		t.Errorf("offline reset ignored --defaults:\n%s", p.stdout)
 	}
 }
+
+// A defaults file may put spaces around '=' (found building
+// FuzzReadDefaults): "username = cpe-1" is the username "cpe-1". It used
+// to keep " cpe-1", so the device failed its ACS's authentication with
+// nothing to say why, and "acs-url = https://…" was refused as no URL.
+func TestDefaultsFileIgnoresSpacesAroundTheEqualsSign(t *testing.T) {
+	state := t.TempDir()
+	if r := runBin(t, "set", "--state", state, "--create", "enabled=yes"); r.code != 0 {
+		t.Fatalf("set --create: exit %d %s", r.code, r.stderr)
+	}
+	defaults := filepath.Join(t.TempDir(), "defaults.conf")
+	os.WriteFile(defaults, []byte("username = cpe-1\n  acs-url = https://acs.example/cwmp\t\nperiodic-inform-interval= 1h\n"), 0o600)
+	if r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", defaults); r.code != 0 {
+		t.Fatalf("reset with defaults: exit %d %s", r.code, r.stderr)
+	}
+	p := runBin(t, "print", "--state", state, "--json")
+	var got struct{ Settings map[string]string }
+	if err := json.Unmarshal([]byte(p.stdout), &got); err != nil {
+		t.Fatalf("print --json: %v\n%s", err, p.stdout)
+	}
+	want := map[string]string{"username": "cpe-1", "acs-url": "https://acs.example/cwmp", "periodic-inform-interval": "3600"}
+	for k, v := range want {
+		if got.Settings[k] != v {
+			t.Errorf("%s = %q, want %q", k, got.Settings[k], v)
+		}
+	}
+}
+
