@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/testpki"
 )
@@ -196,3 +201,24 @@ func TestDefaultsFileIgnoresSpacesAroundTheEqualsSign(t *testing.T) {
 	}
 }
 
+// A certificate setting naming something other than a regular file is
+// refused at once: set used to open a FIFO and wait for a writer forever
+// (and would read /dev/zero until the memory ran out).
+func TestSetRefusesACertificatePathThatIsNoRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cwmpdBinary(t), "set", "--state", t.TempDir(), "--create", "ca-certificate="+fifo)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("set ca-certificate=<a FIFO> still running after 20s")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not a regular file") {
+		t.Fatalf("set ca-certificate=<a FIFO>: %v\n%s", err, out)
+	}
+}
