@@ -3,6 +3,7 @@ package actions
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -68,8 +69,12 @@ func FaultOf(err error, fallback int) (int, string) {
 }
 
 // truncateFault bounds a FaultString to 256 characters (bytes, cut at a
-// rune boundary), the schema's limit.
+// rune boundary), the schema's limit, and makes it valid UTF-8: it is
+// journaled, whose encoding keeps nothing else (the state folded live
+// and the state replayed would differ), and a hook's stderr or a file
+// name may carry any bytes.
 func truncateFault(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= maxFaultStringLength {
 		return s
 	}

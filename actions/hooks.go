@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cwmpd/cwmpd/projections"
 )
@@ -111,7 +113,12 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	}
 	msg := strings.TrimSpace(stderr.String())
 	if len(msg) > 200 {
-		msg = msg[len(msg)-200:]
+		// The end says why; cut where a character starts.
+		cut := len(msg) - 200
+		for cut < len(msg) && !utf8.RuneStart(msg[cut]) {
+			cut++
+		}
+		msg = msg[cut:]
 	}
 	var exitErr *exec.ExitError
 	switch {
@@ -142,20 +149,38 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Identity implements Platform.
+// Identity implements Platform. The version command's output, trimmed,
+// is the software version when it is one: a line of text (valid UTF-8, no
+// control characters) of at most 64 characters, TR-181's
+// DeviceInfo.SoftwareVersion. Anything else (a warning over several lines,
+// a colour escape, binary noise) keeps the configured version, as a failed
+// command does: the version is journaled, compared at every start and with
+// each firmware's, and sent to the ACS, and all of them must see one value.
 func (h *Hooks) Identity() Identity {
 	id := h.Ident
 	if h.VersionCommand != "" {
 		var out bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := h.run(ctx, "version command", h.VersionCommand, FaultInternal, &out, nil, ""); err == nil {
-			if v := strings.TrimSpace(out.String()); v != "" {
+		// Bounded: a runaway command (yes) must not fill the memory.
+		if err := h.run(ctx, "version command", h.VersionCommand, FaultInternal, &limitedBuffer{b: &out, max: 4 << 10}, nil, ""); err == nil {
+			if v, ok := hookLine(out.String(), 64); ok {
 				id.SoftwareVersion = v
 			}
 		}
 	}
 	return id
+}
+
+// hookLine returns s trimmed when that is a value the agent can keep,
+// journal and send as it is: non-empty valid UTF-8 without control
+// characters, of at most max characters.
+func hookLine(s string, max int) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "", false
+	}
+	return s, true
 }
 
 // Reboot implements Platform.
@@ -166,11 +191,20 @@ func (h *Hooks) DeviceBoot() string {
 	if path == "" {
 		path = "/proc/sys/kernel/random/boot_id"
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<10))
+	if err != nil {
+		return ""
+	}
+	// The kernel's is a UUID. Anything that is not one line of text would
+	// not read back from the journal as it was written, and every start
+	// would then look like a boot: none is better.
+	id, _ := hookLine(string(b), 128)
+	return id
 }
 
 func (h *Hooks) Reboot(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cwmpd/cwmpd/projections"
 )
@@ -147,5 +148,53 @@ func TestHooksSignalKeepsMarkerTimeoutDoesNot(t *testing.T) {
 		if kept := err == nil; kept != c.kept {
 			t.Errorf("%s: marker kept %v, want %v", c.name, kept, c.kept)
 		}
+	}
+}
+
+// What the hooks platform reads from its commands and files is journaled
+// and compared at the next start (found by FuzzHookOutputs): a version
+// output that is not one line of valid UTF-8 of at most 64 characters, or
+// a boot-id file that is not one line of text, used to be taken as it was,
+// so the journal read back another value (invalid UTF-8 becomes U+FFFD)
+// and every start saw a new firmware or a new boot; a version over 64
+// characters broke TR-181's string(64). The configured version is kept
+// (and no boot identity reported) instead. A failed hook's stderr cut in
+// the middle of a character gave a fault string of invalid UTF-8.
+func TestHookOutputsAreValuesTheJournalKeeps(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		out     string
+		badBoot bool // a boot identity may be 128 characters long
+	}{{"v\xff\xfe1\n", true}, {"\x1b[31m1.0\x1b[0m\n", true}, {"1.0\nbuild 7\n", true}, {strings.Repeat("9", 65), false}} {
+		f := write("version", c.out)
+		h := &Hooks{Ident: Identity{SoftwareVersion: "configured"}, VersionCommand: "cat " + shellQuote(f), BootIDFile: f}
+		if v := h.Identity().SoftwareVersion; v != "configured" {
+			t.Errorf("version output %q: version %q", c.out, v)
+		}
+		if b := h.DeviceBoot(); b != "" && c.badBoot {
+			t.Errorf("boot-id file %q: boot %q", c.out, b)
+		}
+	}
+	f := write("version", "  23.05.2 r1 \n")
+	if v := (&Hooks{VersionCommand: "cat " + shellQuote(f)}).Identity().SoftwareVersion; v != "23.05.2 r1" {
+		t.Errorf("version %q", v)
+	}
+	if b := (&Hooks{BootIDFile: write("boot", "a1b2c3d4-0000-4000-8000-000000000000\n")}).DeviceBoot(); b != "a1b2c3d4-0000-4000-8000-000000000000" {
+		t.Errorf("boot %q", b)
+	}
+
+	stderr := write("stderr", "x"+strings.Repeat("é", 150)+"y")
+	img := write("img", "image")
+	h := &Hooks{Firmware: "cat " + shellQuote(stderr) + " >&2; exit 1", StateDir: dir}
+	code, msg := FaultOf(h.InstallFirmware(context.Background(), []string{img}, ""), FaultTransfer)
+	if code != FaultTransfer || !utf8.ValidString(msg) || !strings.HasSuffix(msg, "éy") {
+		t.Errorf("fault %d %q", code, msg)
 	}
 }

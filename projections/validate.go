@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"sort"
@@ -92,9 +93,9 @@ func pemFileSetting(wantKey bool) func(string) (string, error) {
 		if v == "" {
 			return "", nil
 		}
-		b, err := os.ReadFile(v)
+		b, err := readPEMFile(v)
 		if err != nil {
-			return "", fmt.Errorf("cannot read %s", v)
+			return "", err
 		}
 		if wantKey {
 			if _, err := tls.X509KeyPair(b, b); err != nil {
@@ -111,6 +112,39 @@ func pemFileSetting(wantKey bool) func(string) (string, error) {
 		}
 		return v, nil
 	}
+}
+
+// maxPEMFile bounds a certificate file: a CA bundle of every public root
+// is about 200 KiB.
+const maxPEMFile = 1 << 20
+
+// readPEMFile reads a certificate file named in a setting. Only a regular
+// file is read, and only up to maxPEMFile: a path to a FIFO or a terminal
+// would block cwmpd set (or cwmpd run, reading its defaults) forever, and
+// /dev/zero would fill the memory before any check ran.
+func readPEMFile(path string) ([]byte, error) {
+	// Checked before opening: opening a FIFO for reading blocks until a
+	// writer comes.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s", path)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s", path)
+	}
+	if len(b) > maxPEMFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB", path, maxPEMFile>>10)
+	}
+	return b, nil
 }
 
 // SettingSpecs are the operator's settings: the seed's seven, plus what a

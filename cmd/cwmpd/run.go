@@ -167,7 +167,8 @@ func cmdRun(args []string, stderr io.Writer) error {
 }
 
 // readDefaults parses a factory-default settings file: key=value lines with
-// the settings' names; blank lines and # comments are ignored.
+// the settings' names, spaces around either side ignored; blank lines and
+// # comments are ignored.
 func readDefaults(path string) (map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -179,10 +180,14 @@ func readDefaults(path string) (map[string]string, error) {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		if !strings.Contains(l, "=") {
+		name, value, ok := strings.Cut(l, "=")
+		if !ok {
 			return nil, fmt.Errorf("line %d: expected name=value", i+1)
 		}
-		lines = append(lines, l)
+		// Spaces around '=' are layout, as in the hooks file: "password =
+		// x" is the password "x", not " x" (which would fail at the ACS
+		// with nothing to say why). `cwmpd set` keeps a value as quoted.
+		lines = append(lines, strings.TrimSpace(name)+"="+strings.TrimSpace(value))
 	}
 	// A relative certificate path is the defaults file's neighbour.
 	abs, err := filepath.Abs(path)

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/testpki"
 )
@@ -165,5 +171,54 @@ func TestResetDefaultsRefusedWhileDaemonRuns(t *testing.T) {
 	}
 	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "username: other-user") {
 		t.Errorf("offline reset ignored --defaults:\n%s", p.stdout)
+	}
+}
+
+// A defaults file may put spaces around '=' (found building
+// FuzzReadDefaults): "username = cpe-1" is the username "cpe-1". It used
+// to keep " cpe-1", so the device failed its ACS's authentication with
+// nothing to say why, and "acs-url = https://…" was refused as no URL.
+func TestDefaultsFileIgnoresSpacesAroundTheEqualsSign(t *testing.T) {
+	state := t.TempDir()
+	if r := runBin(t, "set", "--state", state, "--create", "enabled=yes"); r.code != 0 {
+		t.Fatalf("set --create: exit %d %s", r.code, r.stderr)
+	}
+	defaults := filepath.Join(t.TempDir(), "defaults.conf")
+	os.WriteFile(defaults, []byte("username = cpe-1\n  acs-url = https://acs.example/cwmp\t\nperiodic-inform-interval= 1h\n"), 0o600)
+	if r := runBin(t, "reset-tr069-config", "--state", state, "--defaults", defaults); r.code != 0 {
+		t.Fatalf("reset with defaults: exit %d %s", r.code, r.stderr)
+	}
+	p := runBin(t, "print", "--state", state, "--json")
+	var got struct{ Settings map[string]string }
+	if err := json.Unmarshal([]byte(p.stdout), &got); err != nil {
+		t.Fatalf("print --json: %v\n%s", err, p.stdout)
+	}
+	want := map[string]string{"username": "cpe-1", "acs-url": "https://acs.example/cwmp", "periodic-inform-interval": "3600"}
+	for k, v := range want {
+		if got.Settings[k] != v {
+			t.Errorf("%s = %q, want %q", k, got.Settings[k], v)
+		}
+	}
+}
+
+// A certificate setting naming something other than a regular file is
+// refused at once: set used to open a FIFO and wait for a writer forever
+// (and would read /dev/zero until the memory ran out).
+func TestSetRefusesACertificatePathThatIsNoRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cwmpdBinary(t), "set", "--state", t.TempDir(), "--create", "ca-certificate="+fifo)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("set ca-certificate=<a FIFO> still running after 20s")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not a regular file") {
+		t.Fatalf("set ca-certificate=<a FIFO>: %v\n%s", err, out)
 	}
 }

@@ -307,3 +307,39 @@ func TestSchemaCheckForConfigScripts(t *testing.T) {
 		}
 	}
 }
+
+// An ACS cannot store, through a parameter that mirrors an operator
+// setting, a value `cwmpd set` refuses (found by FuzzParamCanonical): a
+// username or password with a newline is 9007, and the fault does not
+// quote the password. A dateTime whose UTC form leaves the years
+// 0001-9999 is 9007 too, where it used to be journaled as
+// "0000-12-31T23:30:00Z", which no strict ACS accepts back in a GPV; the
+// Unknown Time written in another zone is still the Unknown Time.
+func TestSPVRefusesValuesTheSettingsOrTheWireCannotCarry(t *testing.T) {
+	f := newFix(t)
+	for _, pv := range []soap.ParameterValueStruct{
+		{Name: "Device.ManagementServer.Username", Value: "cpe\nadmin", Type: soap.TypeString},
+		{Name: "Device.ManagementServer.ConnectionRequestPassword", Value: "pw-7c1e\r\nx", Type: soap.TypeString},
+		{Name: "Device.ManagementServer.PeriodicInformTime", Value: "0001-01-01T00:30:00+01:00", Type: soap.TypeDateTime},
+		{Name: "Device.ManagementServer.PeriodicInformTime", Value: "9999-12-31T23:00:00-14:00", Type: soap.TypeDateTime},
+	} {
+		resp := f.do(&soap.SetParameterValues{ParameterKey: "k", ParameterList: []soap.ParameterValueStruct{pv}})
+		fl, ok := resp.(*soap.Fault)
+		if !ok || fl.Detail.FaultCode != soap.FaultInvalidArguments || len(fl.Detail.SetParameterValuesFault) != 1 ||
+			fl.Detail.SetParameterValuesFault[0].FaultCode != soap.FaultInvalidParameterValue {
+			t.Errorf("SPV %s=%q: got %#v", pv.Name, pv.Value, resp)
+			continue
+		}
+		if s := fl.Detail.SetParameterValuesFault[0].FaultString; strings.Contains(s, "pw-7c1e") {
+			t.Errorf("fault quotes the password: %q", s)
+		}
+	}
+	resp := f.do(&soap.SetParameterValues{ParameterKey: "k", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.ManagementServer.PeriodicInformTime", Value: "0001-01-01T00:00:00+01:00", Type: soap.TypeDateTime}}})
+	if _, ok := resp.(*soap.SetParameterValuesResponse); !ok {
+		t.Fatalf("Unknown Time in +01:00: %#v", resp)
+	}
+	if v := f.get("Device.ManagementServer.PeriodicInformTime")["Device.ManagementServer.PeriodicInformTime"]; v != "0001-01-01T00:00:00Z" {
+		t.Fatalf("Unknown Time in +01:00 reads back as %q", v)
+	}
+}

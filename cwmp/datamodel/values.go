@@ -3,6 +3,7 @@ package datamodel
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 	"github.com/cwmpd/cwmpd/cwmp/transport"
+	"github.com/cwmpd/cwmpd/projections"
 )
 
 // ValueType maps a schema type to the xsi:type written on the wire.
@@ -63,7 +65,30 @@ func badValue(format string, args ...any) error {
 // Canonical checks a value sent for p (with the xsi:type the ACS gave) and
 // returns it in canonical lexical form. A value sent as xsd:string is
 // accepted for any type when it parses: many ACSs type everything as string.
+//
+// A parameter that mirrors an operator setting (ManagementServer.Username,
+// …) also takes only what the setting takes: the ACS and `cwmpd set` write
+// one value, and a value the operator's tools refuse (a username with a
+// newline) must not reach the journal through the other door.
 func (p *Param) Canonical(v string, sent soap.ValueType) (string, error) {
+	out, err := p.canonical(v, sent)
+	if err != nil || p.Setting == "" {
+		return out, err
+	}
+	set, err := projections.ValidateSetting(p.Setting, out)
+	if err != nil {
+		// The setting's reason only: its value may be a password.
+		why := err.Error()
+		var se *projections.SettingError
+		if errors.As(err, &se) && se.Why != "" {
+			why = se.Why
+		}
+		return "", badValue("%s: %s", p.Path, why)
+	}
+	return set, nil
+}
+
+func (p *Param) canonical(v string, sent soap.ValueType) (string, error) {
 	if sent != "" && sent != soap.TypeString {
 		t, ok := typeOfValue(sent)
 		if !ok || t != p.Type {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 	"github.com/cwmpd/cwmpd/projections/event"
@@ -158,7 +160,46 @@ func (c *Core) inform() *soap.Envelope {
 
 func (c *Core) fail(msg string, err error) Step {
 	c.phase = phaseDone
-	return Step{Done: true, Failed: &Failure{Message: msg, Delivered: c.delivered, Err: err}}
+	return Step{Done: true, Failed: &Failure{Message: oneLine(msg, maxFailureMessage), Delivered: c.delivered, Err: err}}
+}
+
+// maxFailureMessage bounds last-session-error, in bytes. Much of a
+// failure message is the ACS's own words (a fault string, a decode error
+// quoting its XML), which nothing else bounds: it is journaled with every
+// failed session and shown by cwmpd print.
+const maxFailureMessage = 400
+
+// oneLine makes s one line of valid UTF-8 of at most max bytes: control
+// characters (a newline in a fault string would start a row of its own in
+// cwmpd print) become spaces, bytes that are no UTF-8 become U+FFFD, and a
+// longer text is cut at a character boundary and ends in "…".
+func oneLine(s string, max int) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean && len(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			r = ' '
+		}
+		b.WriteRune(r) // an invalid byte comes as RuneError: U+FFFD
+	}
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "…"
 }
 
 // TransportFailed is fed when a POST could not complete: userMsg is the
@@ -365,17 +406,15 @@ func methodOf(env *soap.Envelope) string {
 	return env.Body.MethodName()
 }
 
+// faultText is an ACS fault for a failure message: its strings are the
+// ACS's and cut to 200 bytes, so the message keeps its own words.
 func faultText(f *soap.Fault) string {
 	if f.Detail != nil {
-		return fmt.Sprintf("fault %d (%s)", f.Detail.FaultCode, f.Detail.FaultString)
+		return fmt.Sprintf("fault %d (%s)", f.Detail.FaultCode, oneLine(f.Detail.FaultString, 200))
 	}
-	return fmt.Sprintf("SOAP fault %s (%s)", f.Code, f.String)
+	return fmt.Sprintf("SOAP fault %s (%s)", oneLine(f.Code, 64), oneLine(f.String, 200))
 }
 
 func shortErr(err error) string {
-	s := err.Error()
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
+	return oneLine(err.Error(), 160)
 }

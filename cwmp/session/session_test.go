@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -87,7 +88,7 @@ type fixture struct {
 	j     *journal.Journal
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	j, err := journal.Open(journal.Options{Dir: t.TempDir(), BootID: "b1", Logger: zerolog.Nop(), Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ var forcedParameters = []soap.ParameterValueStruct{
 	{Name: "Device.ManagementServer.AliasBasedAddressing", Value: "false", Type: soap.TypeBoolean},
 }
 
-func (f *fixture) input(t *testing.T) Input {
+func (f *fixture) input(t testing.TB) Input {
 	var in Input
 	f.store.View(func(st *projections.State) {
 		in = Input{
@@ -536,4 +537,23 @@ func TestAcknowledgementRidesWithTheNextDurableAppend(t *testing.T) {
 			t.Fatalf("delivered events pending again after the failure: %+v", st.Pending.Events)
 		}
 	})
+}
+
+// An ACS's fault string becomes part of last-session-error, which is
+// journaled with every failed session and shown by cwmpd print: a long one,
+// over several lines, is kept to one line of at most 400 bytes, cut at a
+// character boundary (found by FuzzSessionAgainstHostileACS: the whole
+// fault string was journaled, newlines and all).
+func TestACSFaultStringIsOneShortLineInLastSessionError(t *testing.T) {
+	f := newFixture(t)
+	fault := soap.NewFault(soap.FaultCode(8002), strings.Repeat("é\nline ", 700))
+	_, out := f.scripted(t, nil, soapReply(&soap.Envelope{Version: soap.V1_2, Body: fault}))
+	if out.Failure == nil {
+		t.Fatal("a fault to the Inform did not fail the session")
+	}
+	msg := f.state().Status().LastSessionError
+	if msg != out.Failure.Message || !strings.HasPrefix(msg, "ACS answered the Inform with fault 8002 (é line é") ||
+		len(msg) > 400 || strings.ContainsAny(msg, "\n\r") || !utf8.ValidString(msg) {
+		t.Fatalf("last-session-error (%d bytes): %q", len(msg), msg)
+	}
 }

@@ -140,16 +140,30 @@ var dateTimeLayouts = []string{
 // zone. A time without zone is taken as UTC: TR-069 times are UTC unless
 // stated and a CPE has no better reference. The result is in UTC, and
 // Unknown Time (any zone) comes back as the zero time.Time.
+//
+// A time whose UTC form falls outside the years 0001–9999 is refused:
+// FormatDateTime would write it with year 0000 (outside XML Schema 1.0's
+// dateTime, which xmllint and strict ACSs check) or with five digits
+// (which this function cannot read back), so it could be neither sent nor
+// journaled and read again. Only a zone offset moves a four-digit year
+// there: "0001-01-01T00:30:00+01:00" or "9999-12-31T23:00:00-14:00".
 func ParseDateTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, l := range dateTimeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			t = t.UTC()
+			// Unknown Time is judged on the time as written: in a zone
+			// east of UTC it is in year 0000 once converted.
 			if t.Year() == 1 && t.YearDay() == 1 && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
 				return time.Time{}, nil
+			}
+			t = t.UTC()
+			if t.Year() < 1 || t.Year() > 9999 {
+				return time.Time{}, errDateTimeRange
 			}
 			return t, nil
 		}
 	}
 	return time.Time{}, errors.New("not an xsd:dateTime")
 }
+
+var errDateTimeRange = errors.New("xsd:dateTime outside the years 0001-9999 in UTC")
