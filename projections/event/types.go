@@ -36,6 +36,8 @@ const (
 	TypeSessionFailed             Type = 27
 	TypeRestartRequested          Type = 28
 	TypeAgentRestarted            Type = 29
+	TypeChangeApplying            Type = 30
+	TypeChangeApplyFailed         Type = 31
 )
 
 var typeNames = map[Type]string{
@@ -68,6 +70,8 @@ var typeNames = map[Type]string{
 	TypeSessionSucceeded:          "SessionSucceeded",
 	TypeSessionFailed:             "SessionFailed",
 	TypeRestartRequested:          "RestartRequested",
+	TypeChangeApplying:            "ChangeApplying",
+	TypeChangeApplyFailed:         "ChangeApplyFailed",
 }
 
 // String returns the type's stable name, or "Type(N)" for one this build
