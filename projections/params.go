@@ -67,10 +67,19 @@ type DeviceChange struct {
 	Hidden bool
 }
 
+// AgentOwns reports a parameter that is the agent's own configuration, not
+// the device's: the CWMP client's Device.ManagementServer. (the operator's
+// settings such as URL, and journal-backed ones such as
+// CWMPRetryMinimumWaitInterval, which the agent reads itself).
+func AgentOwns(param string) bool {
+	_, setting := SettingForParameter(param)
+	return setting || strings.HasPrefix(param, "Device.ManagementServer.")
+}
+
 // DeviceChanges is what the device itself must do for the change c: the
-// operations on its own configuration, not the agent's settings
-// (ManagementServer.URL and the like, which the agent applies by itself).
-// Empty when the change is the agent's alone.
+// operations on its own configuration, not on the agent's (AgentOwns),
+// which the agent applies by itself. Empty when the change is the agent's
+// alone.
 func DeviceChanges(c event.ChangeApplying) []DeviceChange {
 	switch c.Kind {
 	case event.ChangeAdd:
@@ -80,7 +89,7 @@ func DeviceChanges(c event.ChangeApplying) []DeviceChange {
 	}
 	var out []DeviceChange
 	for _, v := range c.Values {
-		if _, agents := SettingForParameter(v.Name); agents {
+		if AgentOwns(v.Name) {
 			continue
 		}
 		out = append(out, DeviceChange{Op: OpSet, Name: v.Name, Value: v.Value, Hidden: v.Hidden})

@@ -219,13 +219,15 @@ func TestChangeApplyingChangesNothingUntilItsOutcome(t *testing.T) {
 		{Name: "Device.Time.NTPServer1", Value: "ntp.old"}}})
 	set := []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "ntp.new"},
 		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "600", Type: "unsignedInt"},
+		{Name: "Device.ManagementServer.CWMPRetryMinimumWaitInterval", Value: "30", Type: "unsignedInt"},
 		{Name: "Device.Users.User.1.Password", Value: "pw", Hidden: true}}
 	seq := f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: set, ParameterKey: "new"})
 	if f.s.Params.Values["Device.Time.NTPServer1"].Value != "ntp.old" || f.s.Params.ParameterKey != "old" ||
 		f.s.Settings.Get(SettingPeriodicInformInterval) == "600" || f.s.Params.Applying == nil {
 		t.Fatalf("the intent changed the state: %+v", f.s.Params)
 	}
-	// The device gets its own configuration, not the agent's settings.
+	// The device gets its own configuration, not the agent's (its settings
+	// and the rest of ManagementServer).
 	got := DeviceChanges(f.s.Params.Applying.Change)
 	want := []DeviceChange{{Op: OpSet, Name: "Device.Time.NTPServer1", Value: "ntp.new"},
 		{Op: OpSet, Name: "Device.Users.User.1.Password", Value: "pw", Hidden: true}}

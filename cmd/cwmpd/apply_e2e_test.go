@@ -124,7 +124,7 @@ func wantFault9002(t *testing.T, m soap.Message, what string, secrets ...string)
 // the device's configuration reach the device through the apply-parameters
 // hook before the ACS is answered. The hook gets exactly the names and
 // values (a password too; shell syntax in a value stays data), not the
-// agent's own settings. When it fails the ACS gets 9002 with the hook's
+// agent's own (Device.ManagementServer.). When it fails the ACS gets 9002 with the hook's
 // stderr (the password withheld) and nothing changed: not the values, not
 // the settings set in the same SPV, not the ParameterKey, and a failed
 // AddObject's instance number is not used again. No password reaches the
@@ -138,7 +138,8 @@ func TestE2EApplyParametersHook(t *testing.T) {
 	out := r.session(t, a,
 		&soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
 			{Name: "Device.Time.NTPServer1", Value: `ntp.one; echo "$HOME" $(id) 'x'`, Type: soap.TypeString},
-			{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: soap.TypeUnsignedInt}}},
+			{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: soap.TypeUnsignedInt},
+			{Name: "Device.ManagementServer.CWMPRetryMinimumWaitInterval", Value: "7", Type: soap.TypeUnsignedInt}}},
 		&soap.AddObject{ObjectName: "Device.Users.User.", ParameterKey: "k2"},
 		&soap.SetParameterValues{ParameterKey: "k3", ParameterList: []soap.ParameterValueStruct{
 			{Name: "Device.Users.User.1.Username", Value: "alice", Type: soap.TypeString},

@@ -202,7 +202,7 @@ func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soa
 				add(code, err.Error())
 				continue
 			}
-			if _, agents := projections.SettingForParameter(pv.Name); h.Apply != nil && !agents && strings.ContainsFunc(val, isControl) {
+			if h.Apply != nil && !projections.AgentOwns(pv.Name) && strings.ContainsFunc(val, isControl) {
 				// The device's apply hook reads one change per line:
 				// a newline or tab in a value would forge another.
 				add(soap.FaultInvalidParameterValue, "this device takes no control characters (newline, tab, …) in a value")
@@ -227,8 +227,8 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // change journals a validated ACS change (SetParameterValues, AddObject,
 // DeleteObject) before its response. When it is the agent's alone (no
-// Apply, or only settings-mapped values such as ManagementServer.URL) its
-// record is journaled at once, as always. When the device must carry it
+// Apply, or only values of Device.ManagementServer., see
+// projections.AgentOwns) its record is journaled at once, as always. When the device must carry it
 // out, journal first, then act: the intent (ChangeApplying), which changes
 // nothing yet, then the device's apply hook, then the outcome — the
 // change's own record, which sets every value of the request (settings
