@@ -12,6 +12,11 @@
 // Sim, a self-contained device in the state directory (reboot re-executes
 // the daemon, a real restart; firmware is the device/version file), and
 // Hooks, shell commands for a real router (sysupgrade, uci, logread).
+// Hooks also carries out the ACS's changes of the device's configuration
+// (ApplyParameters, the apply-parameters command): cwmp/datamodel calls it
+// through its Applier interface, between the change's journaled intent and
+// its outcome. It is not a Platform method: the simulated device's
+// configuration is the journal itself.
 //
 // # The Runner: journal first, then act
 //

@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/cwmpd/cwmpd/projections"
+	"github.com/cwmpd/cwmpd/projections/event"
 )
 
 // DefaultHookTimeout bounds one hook command.
@@ -24,6 +26,10 @@ const DefaultHookTimeout = 5 * time.Minute
 
 // maxHookStderr bounds the stderr kept for a fault string.
 const maxHookStderr = 4 << 10
+
+// DefaultApplyTimeout bounds the apply-parameters hook: it runs while the
+// ACS waits for the answer to its request.
+const DefaultApplyTimeout = 30 * time.Second
 
 // Hooks is the Platform of a real router: each action runs a configured
 // shell command (sh -c). In a command, %f is replaced by the file path(s),
@@ -57,6 +63,16 @@ type Hooks struct {
 	RebootCmd        string
 	FactoryResetCmd  string
 
+	// ApplyParametersCmd carries out the ACS's changes of the device's
+	// configuration (see ApplyParameters); empty, they are the journal's
+	// alone. ApplyTimeout bounds it (DefaultApplyTimeout when 0): the ACS
+	// waits for the answer meanwhile. ApplyDir is where the file of
+	// changes is written (os.TempDir() when empty: RAM on OpenWrt, no
+	// flash wear, gone at a reboot).
+	ApplyParametersCmd string
+	ApplyTimeout       time.Duration
+	ApplyDir           string
+
 	// StateDir holds the firmware install marker (see InstallFirmware); it
 	// must survive a reboot.
 	StateDir string
@@ -81,15 +97,36 @@ func expand(cmd string, files []string, version string) string {
 	return r.Replace(cmd)
 }
 
-// run executes one hook; stdout goes to out (may be nil).
 // errHookTimedOut marks a hook its own timeout killed (not the system).
 var errHookTimedOut = errors.New("hook timed out")
 
+// run executes one hook; stdout goes to out (may be nil).
 func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writer, files []string, version string) error {
-	if strings.TrimSpace(cmd) == "" {
+	return h.call(ctx, hookCall{what: what, cmd: cmd, code: code, out: out, files: files, version: version})
+}
+
+// hookCall is one run of a hook command.
+type hookCall struct {
+	what, cmd string
+	code      int
+	out       io.Writer
+	files     []string
+	version   string
+	timeout   time.Duration // 0: h.Timeout
+	// secrets are withheld from the fault message: the hook may print
+	// what it was given (a password) on its stderr.
+	secrets []string
+}
+
+func (h *Hooks) call(ctx context.Context, hc hookCall) error {
+	what, code := hc.what, hc.code
+	if strings.TrimSpace(hc.cmd) == "" {
 		return faultf(code, nil, "%s is not supported on this device (no command configured)", what)
 	}
-	timeout := h.Timeout
+	timeout := hc.timeout
+	if timeout <= 0 {
+		timeout = h.Timeout
+	}
 	if timeout <= 0 {
 		timeout = DefaultHookTimeout
 	}
@@ -99,11 +136,12 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	if shell == "" {
 		shell = "/bin/sh"
 	}
-	c := exec.CommandContext(ctx, shell, "-c", expand(cmd, files, version))
+	c := exec.CommandContext(ctx, shell, "-c", expand(hc.cmd, hc.files, hc.version))
 	var stderr bytes.Buffer
-	c.Stderr = &limitedBuffer{b: &stderr, max: maxHookStderr}
-	if out != nil {
-		c.Stdout = out
+	lb := &limitedBuffer{b: &stderr, max: maxHookStderr}
+	c.Stderr = lb
+	if hc.out != nil {
+		c.Stdout = hc.out
 	}
 	ownProcessGroup(c)
 	c.WaitDelay = 2 * time.Second
@@ -111,7 +149,9 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	if err == nil {
 		return nil
 	}
-	msg := strings.TrimSpace(stderr.String())
+	// Secrets go before the message is cut to its last 200 bytes, so that
+	// no cut leaves a piece of one.
+	msg := strings.TrimSpace(withhold(stderr.String(), hc.secrets, lb.dropped))
 	if len(msg) > 200 {
 		// The end says why; cut where a character starts.
 		cut := len(msg) - 200
@@ -133,13 +173,44 @@ func (h *Hooks) run(ctx context.Context, what, cmd string, code int, out io.Writ
 	return faultf(code, err, "%s: %v", what, err)
 }
 
+// withhold replaces every secret in s with event.Redacted. When the capture
+// was cut (cut), a secret's beginning may end it: that is withheld too.
+func withhold(s string, secrets []string, cut bool) string {
+	long := make([]string, 0, len(secrets))
+	for _, x := range secrets {
+		if x != "" {
+			long = append(long, x)
+		}
+	}
+	// The longest first: a secret holding another is replaced whole.
+	sort.Slice(long, func(i, j int) bool { return len(long[i]) > len(long[j]) })
+	for _, x := range long {
+		s = strings.ReplaceAll(s, x, event.Redacted)
+	}
+	if cut {
+		for _, x := range long {
+			for k := len(x) - 1; k > 0; k-- {
+				if strings.HasSuffix(s, x[:k]) {
+					return s[:len(s)-k] + event.Redacted
+				}
+			}
+		}
+	}
+	return s
+}
+
 type limitedBuffer struct {
-	b   *bytes.Buffer
-	max int
+	b       *bytes.Buffer
+	max     int
+	dropped bool // more was written than kept
 }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.b.Len(); room > 0 {
+	room := l.max - l.b.Len()
+	if len(p) > room {
+		l.dropped = true
+	}
+	if room > 0 {
 		if len(p) > room {
 			l.b.Write(p[:room])
 		} else {
@@ -324,3 +395,86 @@ func (h *Hooks) ExportLog(ctx context.Context, w io.Writer) error {
 func (h *Hooks) ExportDefaultConfig(ctx context.Context, w io.Writer) error {
 	return h.run(ctx, "default configuration export", h.ExportDefaultCmd, FaultUpload, w, nil, "")
 }
+
+// ApplyError is an apply-parameters hook that failed, timed out or could
+// not run. Its text is for the ACS's fault string and the log: it holds
+// the hook's stderr (cut, hidden values withheld) and never a secret.
+type ApplyError struct {
+	Msg string
+	Err error
+}
+
+func (e *ApplyError) Error() string { return e.Msg }
+
+// Unwrap returns the cause.
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// ApplyParameters runs ApplyParametersCmd once for one ACS request's changes
+// of the device's configuration (journal-backed parameters; the agent's own
+// settings are not among them). The changes are in a file (mode 0600,
+// removed afterwards) whose path replaces %f; nothing of them is put on the
+// command line. One line per change, in the request's order, fields
+// separated by a tab:
+//
+//	set<TAB>Device.Time.NTPServer1<TAB>pool.ntp.org
+//	add<TAB>Device.Users.User.3.
+//	delete<TAB>Device.DNS.Client.Server.2.
+//
+// set carries the value as the ACS sent it in canonical form (hidden ones,
+// passwords, included: the device needs them); add names the new instance
+// (its parameters are then at their defaults until an SPV sets them);
+// delete names the instance removed with everything below it. Values never
+// hold a tab, a newline or another control character (the agent refuses
+// such a value with fault 9007), so `IFS=<tab> read -r op name value`
+// reads a line exactly. The command must apply all of it or none and exit
+// 0 only when it did; it must be idempotent: after a crash of the agent
+// mid-way it is run again with the same file.
+func (h *Hooks) ApplyParameters(ctx context.Context, changes []projections.DeviceChange) error {
+	var buf bytes.Buffer
+	var secrets []string
+	for _, c := range changes {
+		if strings.ContainsFunc(c.Name, isControl) || strings.ContainsFunc(c.Value, isControl) {
+			// The data model refuses these (9007); a line they would
+			// split must never reach the hook.
+			return &ApplyError{Msg: fmt.Sprintf("the value of %s holds a control character", c.Name)}
+		}
+		switch c.Op {
+		case projections.OpSet:
+			fmt.Fprintf(&buf, "%s\t%s\t%s\n", c.Op, c.Name, c.Value)
+		default:
+			fmt.Fprintf(&buf, "%s\t%s\n", c.Op, c.Name)
+		}
+		if c.Hidden {
+			secrets = append(secrets, c.Value)
+		}
+	}
+	f, err := os.CreateTemp(h.ApplyDir, "cwmpd-apply-*") // mode 0600: it may hold passwords
+	if err != nil {
+		return &ApplyError{Msg: "apply-parameters: cannot write the file of changes", Err: fmt.Errorf("apply-parameters: %w", err)}
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return &ApplyError{Msg: "apply-parameters: cannot write the file of changes", Err: fmt.Errorf("apply-parameters: %w", err)}
+	}
+	if err := f.Close(); err != nil {
+		return &ApplyError{Msg: "apply-parameters: cannot write the file of changes", Err: fmt.Errorf("apply-parameters: %w", err)}
+	}
+	timeout := h.ApplyTimeout
+	if timeout <= 0 {
+		timeout = DefaultApplyTimeout
+	}
+	err = h.call(ctx, hookCall{what: "apply-parameters", cmd: h.ApplyParametersCmd, code: FaultInternal,
+		files: []string{f.Name()}, timeout: timeout, secrets: secrets})
+	if err == nil {
+		return nil
+	}
+	var hf *Fault
+	if errors.As(err, &hf) {
+		return &ApplyError{Msg: hf.Msg, Err: err}
+	}
+	return &ApplyError{Msg: "apply-parameters: " + withhold(err.Error(), secrets, false), Err: err}
+}
+
+// isControl reports the characters a line of the changes file cannot hold.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,5 +197,111 @@ func TestHookOutputsAreValuesTheJournalKeeps(t *testing.T) {
 	code, msg := FaultOf(h.InstallFirmware(context.Background(), []string{img}, ""), FaultTransfer)
 	if code != FaultTransfer || !utf8.ValidString(msg) || !strings.HasSuffix(msg, "éy") {
 		t.Errorf("fault %d %q", code, msg)
+	}
+}
+
+// ApplyParameters hands the hook a file of tab-separated lines (never the
+// values on its command line): the hook gets every value exactly, hidden
+// ones too, in a file only the agent's user can read, removed afterwards.
+// A failure's message carries the hook's stderr without any hidden value.
+func TestHooksApplyParameters(t *testing.T) {
+	dir := t.TempDir()
+	got := filepath.Join(dir, "got")
+	changes := []projections.DeviceChange{
+		{Op: projections.OpSet, Name: "Device.Time.NTPServer1", Value: `pool.ntp.org'; touch ` + filepath.Join(dir, "pwned") + `; echo '`},
+		{Op: projections.OpSet, Name: "Device.Users.User.1.Password", Value: "s3cr3t pass $(id)", Hidden: true},
+		{Op: projections.OpSet, Name: "Device.Users.User.1.Username", Value: ""},
+		{Op: projections.OpAdd, Name: "Device.Users.User.2."},
+		{Op: projections.OpDelete, Name: "Device.DNS.Client.Server.1."},
+	}
+	h := &Hooks{ApplyDir: dir, ApplyParametersCmd: `stat -c %a %f > ` + shellQuote(got+".mode") + ` && cp %f ` + shellQuote(got)}
+	if err := h.ApplyParameters(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(got)
+	want := "set\tDevice.Time.NTPServer1\t" + changes[0].Value + "\n" +
+		"set\tDevice.Users.User.1.Password\ts3cr3t pass $(id)\n" +
+		"set\tDevice.Users.User.1.Username\t\n" +
+		"add\tDevice.Users.User.2.\n" +
+		"delete\tDevice.DNS.Client.Server.1.\n"
+	if string(b) != want {
+		t.Fatalf("the hook got\n%q\nwant\n%q", b, want)
+	}
+	if mode, _ := os.ReadFile(got + ".mode"); strings.TrimSpace(string(mode)) != "600" {
+		t.Errorf("file mode %q", mode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("a value ran as a command")
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "cwmpd-apply-*")); len(left) != 0 {
+		t.Errorf("files of changes left: %v", left)
+	}
+
+	// A shell reading the file with IFS=<tab> read -r gets the values back.
+	h.ApplyParametersCmd = `tab=$(printf '\t'); while IFS="$tab" read -r op name value; do printf '%s|%s|%s\n' "$op" "$name" "$value"; done < %f > ` + shellQuote(got)
+	if err := h.ApplyParameters(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(got)
+	if lines := strings.Split(string(b), "\n"); len(lines) != 6 || lines[0] != "set|Device.Time.NTPServer1|"+changes[0].Value ||
+		lines[1] != "set|Device.Users.User.1.Password|s3cr3t pass $(id)" || lines[2] != "set|Device.Users.User.1.Username|" || lines[3] != "add|Device.Users.User.2.|" {
+		t.Fatalf("read back: %q", b)
+	}
+
+	// Failure: stderr in the message, the password withheld.
+	h.ApplyParametersCmd = `cat %f >&2; echo "uci: invalid password" >&2; exit 1`
+	err := h.ApplyParameters(context.Background(), changes)
+	var ae *ApplyError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Msg, "uci: invalid password") || !strings.Contains(ae.Msg, "exit status 1") {
+		t.Fatalf("failure: %v", err)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("a hidden value in the failure: %v", err)
+	}
+
+	// A value that would split a line never reaches the hook.
+	h.ApplyParametersCmd = "touch " + shellQuote(filepath.Join(dir, "ran"))
+	err = h.ApplyParameters(context.Background(), []projections.DeviceChange{{Op: projections.OpSet, Name: "Device.Time.NTPServer1", Value: "a\nset\tDevice.X\tb"}})
+	if err == nil {
+		t.Fatal("a newline in a value accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Error("the hook ran for a value with a newline")
+	}
+
+	// Its own timeout, and no command at all.
+	h = &Hooks{ApplyDir: dir, ApplyParametersCmd: "sleep 5", ApplyTimeout: 100 * time.Millisecond, Timeout: time.Hour}
+	start := time.Now()
+	if err := h.ApplyParameters(context.Background(), changes[:1]); err == nil || !strings.Contains(err.Error(), "timed out after 100ms") || time.Since(start) > 4*time.Second {
+		t.Errorf("timeout: %v after %v", err, time.Since(start))
+	}
+	h.ApplyParametersCmd = ""
+	if err := h.ApplyParameters(context.Background(), changes[:1]); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("no command: %v", err)
+	}
+}
+
+// withhold leaves no piece of a secret: whole ones anywhere, and the
+// beginning of one where the capture was cut.
+func TestWithholdSecrets(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		cut  bool
+		want string
+	}{
+		{"bad value hunter2 for user", false, "bad value (redacted) for user"},
+		{"hunter2hunter22", false, "(redacted)(redacted)"},
+		{"stderr ends in hunt", true, "stderr ends in (redacted)"},
+		{"stderr ends in hunt", false, "stderr ends in hunt"},
+	} {
+		if got := withhold(c.in, []string{"hunter2", "", "hunter22"}, c.cut); got != c.want {
+			t.Errorf("withhold(%q, cut %v) = %q, want %q", c.in, c.cut, got, c.want)
+		}
+	}
+	// A long stderr cut at 4 KiB in the middle of the password.
+	h := &Hooks{ApplyDir: t.TempDir(), ApplyParametersCmd: fmt.Sprintf("head -c %d /dev/zero | tr '\\0' x >&2; echo topsecretpassword >&2; exit 2", maxHookStderr-5)}
+	err := h.ApplyParameters(context.Background(), []projections.DeviceChange{{Op: projections.OpSet, Name: "Device.Users.User.1.Password", Value: "topsecretpassword", Hidden: true}})
+	if err == nil || strings.Contains(err.Error(), "topse") || !strings.Contains(err.Error(), "(redacted)") {
+		t.Fatalf("cut stderr: %v", err)
 	}
 }

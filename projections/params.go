@@ -2,6 +2,7 @@ package projections
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/cwmpd/cwmpd/projections/event"
@@ -37,6 +38,102 @@ type Params struct {
 	Attributes   map[string]Attribute `json:"attributes,omitempty"`
 	Tables       map[string]*Table    `json:"tables,omitempty"`
 	ParameterKey string               `json:"parameter_key"`
+	// Applying is an ACS change journaled as an intent (ChangeApplying)
+	// that the device has not yet confirmed or refused: nil almost always.
+	Applying *Applying `json:"applying,omitempty"`
+}
+
+// Applying is an unresolved ChangeApplying and its sequence.
+type Applying struct {
+	Seq    uint64               `json:"seq"`
+	Change event.ChangeApplying `json:"change"`
+}
+
+// Change operations the device's apply hook receives.
+const (
+	OpSet    = "set"
+	OpAdd    = "add"
+	OpDelete = "delete"
+)
+
+// DeviceChange is one line of what the device must carry out for an ACS
+// change: set Name to Value, add the instance Name ("Device.Users.User.3.")
+// or delete it. Hidden values are secrets (passwords): the device gets them,
+// logs and fault strings never do.
+type DeviceChange struct {
+	Op     string
+	Name   string
+	Value  string
+	Hidden bool
+}
+
+// AgentOwns reports a parameter that is the agent's own configuration, not
+// the device's: the CWMP client's Device.ManagementServer. (the operator's
+// settings such as URL, and journal-backed ones such as
+// CWMPRetryMinimumWaitInterval, which the agent reads itself).
+func AgentOwns(param string) bool {
+	_, setting := SettingForParameter(param)
+	return setting || strings.HasPrefix(param, "Device.ManagementServer.")
+}
+
+// DeviceChanges is what the device itself must do for the change c: the
+// operations on its own configuration, not on the agent's (AgentOwns),
+// which the agent applies by itself. Empty when the change is the agent's
+// alone.
+func DeviceChanges(c event.ChangeApplying) []DeviceChange {
+	switch c.Kind {
+	case event.ChangeAdd:
+		return []DeviceChange{{Op: OpAdd, Name: c.Object + strconv.FormatUint(uint64(c.Instance), 10) + "."}}
+	case event.ChangeDelete:
+		return []DeviceChange{{Op: OpDelete, Name: c.Object}}
+	}
+	var out []DeviceChange
+	for _, v := range c.Values {
+		if AgentOwns(v.Name) {
+			continue
+		}
+		out = append(out, DeviceChange{Op: OpSet, Name: v.Name, Value: v.Value, Hidden: v.Hidden})
+	}
+	return out
+}
+
+// applying records an intent; it reports false when another one was still
+// unresolved (that one is replaced: only the newest can be carried out).
+func (p *Params) applying(seq uint64, c event.ChangeApplying) bool {
+	ok := p.Applying == nil
+	p.Applying = &Applying{Seq: seq, Change: c}
+	return ok
+}
+
+// resolved ends the intent seq (the outcome of a ChangeApplying); it
+// reports false when that is not the unresolved intent.
+func (p *Params) resolved(seq uint64) bool {
+	if p.Applying == nil || p.Applying.Seq != seq {
+		return false
+	}
+	p.Applying = nil
+	return true
+}
+
+// notApplied is ChangeApplyFailed: nothing changes, except that an add's
+// instance number is spent (the device was told of it; see Table.Highest).
+func (p *Params) notApplied(seq uint64) bool {
+	a := p.Applying
+	if !p.resolved(seq) {
+		return false
+	}
+	if a.Change.Kind == event.ChangeAdd {
+		if p.Tables == nil {
+			p.Tables = map[string]*Table{}
+		}
+		t := p.Tables[a.Change.Object]
+		if t == nil {
+			t = &Table{}
+			p.Tables[a.Change.Object] = t
+		}
+		t.Highest = max(t.Highest, a.Change.Instance)
+	}
+	return true
 }
 
 // Names returns the journal-backed parameter names, sorted.
@@ -170,6 +267,7 @@ func (p *Params) factoryReset() {
 	p.Values = nil
 	p.Attributes = nil
 	p.ParameterKey = ""
+	p.Applying = nil // an ACS change not yet applied is forgotten with the rest
 	for _, t := range p.Tables {
 		t.Live = nil
 	}

@@ -25,6 +25,13 @@ func (s *State) Redacted() *State {
 			c.Params.Values[name] = v
 		}
 	}
+	if a := c.Params.Applying; a != nil {
+		for i, v := range a.Change.Values {
+			if v.Hidden && v.Value != "" {
+				a.Change.Values[i].Value = event.Redacted
+			}
+		}
+	}
 	for name, v := range c.Pending.Changed {
 		if v.Hidden && v.Value != "" {
 			v.Value = event.Redacted

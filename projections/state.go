@@ -143,6 +143,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	case event.SettingsReset:
 		s.resetClient(seq, e.Defaults)
 	case event.ParametersSet:
+		reason := s.completes(e.Applies)
 		for _, v := range e.Values {
 			if name, ok := SettingForParameter(v.Name); ok {
 				s.setSetting(seq, name, v.Value)
@@ -158,17 +159,30 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 			}
 			s.Pending.forget(func(name string) bool { return set[name] })
 		}
+		return reason
 	case event.ObjectAdded:
+		reason := s.completes(e.Applies)
 		s.Params.key(e.SetKey, e.ParameterKey)
 		if !s.Params.added(e.Object, e.Instance) {
 			return fmt.Sprintf("instance %s%d reused", e.Object, e.Instance)
 		}
+		return reason
 	case event.ObjectDeleted:
+		reason := s.completes(e.Applies)
 		s.Params.key(e.SetKey, e.ParameterKey)
 		if !s.Params.deleted(e.Object) {
 			return "delete of unknown instance " + e.Object
 		}
 		s.Pending.forget(func(name string) bool { return strings.HasPrefix(name, e.Object) })
+		return reason
+	case event.ChangeApplying:
+		if prev := s.Params.Applying; !s.Params.applying(seq, e) {
+			return fmt.Sprintf("change #%d left unresolved by a new one", prev.Seq)
+		}
+	case event.ChangeApplyFailed:
+		if !s.Params.notApplied(e.Change) {
+			return fmt.Sprintf("failure of change #%d, which is not being applied", e.Change)
+		}
 	case event.AttributesSet:
 		s.Params.attributes(e.Changes)
 	case event.ValueChanged:
@@ -385,6 +399,15 @@ func (s *State) resetClient(seq uint64, defaults []event.Setting) {
 	s.Params.Attributes = nil
 	s.Params.ParameterKey = ""
 	s.Pending.raise(EventBootstrap, "", seq, 0)
+}
+
+// completes resolves the intent a change's record names (Applies), if any,
+// and returns the violation, "" when there is none.
+func (s *State) completes(applies uint64) string {
+	if applies == 0 || s.Params.resolved(applies) {
+		return ""
+	}
+	return fmt.Sprintf("completes change #%d, which is not being applied", applies)
 }
 
 // factoryReset is the reset point of a factory reset (digest §11.2): every

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,7 @@ func TestRedactedStateHoldsNoSecret(t *testing.T) {
 		{Name: SettingPassword, Value: "pw-secret"}, {Name: SettingConnectionRequestPassword, Value: "cr-secret"}}})
 	f.add(event.ParametersSet{Values: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "u-secret", Hidden: true}}})
 	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "v-secret", Hidden: true}}})
+	f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: []event.ParamValue{{Name: "Device.Users.User.1.Password", Value: "a-secret", Hidden: true}}})
 	id := f.add(event.TransferQueued{Kind: event.KindDownload, Password: "dl-secret", URL: "https://cpe:url-secret@files.example/fw.bin?sig=sig-secret"})
 	f.add(event.TransferStarted{Transfer: id, StartTime: t0})
 	f.add(event.TransferProgress{Transfer: id, URL: "https://cpe:link-secret@files.example/part", Offset: 4096})
@@ -203,4 +205,69 @@ func TestAgentRestartIsNotABoot(t *testing.T) {
 	if f.s.Boot.DeviceBoot != "kb-2" || f.s.Retry.Failures != 0 {
 		t.Fatalf("after the boot: device boot %q, retry %+v", f.s.Boot.DeviceBoot, f.s.Retry)
 	}
+}
+
+// TestChangeApplyingChangesNothingUntilItsOutcome: an ACS change the device
+// must carry out is an intent first. Its outcome is the change's own record
+// (naming the intent), which sets the values and the ParameterKey at once,
+// or ChangeApplyFailed, after which nothing has changed, the ParameterKey
+// neither, and an add's instance number is spent.
+func TestChangeApplyingChangesNothingUntilItsOutcome(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.add(event.ParametersSet{Source: event.SourceACS, ParameterKey: "old", SetKey: true, Values: []event.ParamValue{
+		{Name: "Device.Time.NTPServer1", Value: "ntp.old"}}})
+	set := []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "ntp.new"},
+		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "600", Type: "unsignedInt"},
+		{Name: "Device.ManagementServer.CWMPRetryMinimumWaitInterval", Value: "30", Type: "unsignedInt"},
+		{Name: "Device.Users.User.1.Password", Value: "pw", Hidden: true}}
+	seq := f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: set, ParameterKey: "new"})
+	if f.s.Params.Values["Device.Time.NTPServer1"].Value != "ntp.old" || f.s.Params.ParameterKey != "old" ||
+		f.s.Settings.Get(SettingPeriodicInformInterval) == "600" || f.s.Params.Applying == nil {
+		t.Fatalf("the intent changed the state: %+v", f.s.Params)
+	}
+	// The device gets its own configuration, not the agent's (its settings
+	// and the rest of ManagementServer).
+	got := DeviceChanges(f.s.Params.Applying.Change)
+	want := []DeviceChange{{Op: OpSet, Name: "Device.Time.NTPServer1", Value: "ntp.new"},
+		{Op: OpSet, Name: "Device.Users.User.1.Password", Value: "pw", Hidden: true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("device changes %+v", got)
+	}
+	f.add(event.ChangeApplyFailed{Change: seq, Error: "exit status 1"})
+	if f.s.Params.Values["Device.Time.NTPServer1"].Value != "ntp.old" || f.s.Params.ParameterKey != "old" || f.s.Params.Applying != nil {
+		t.Fatalf("after the failure: %+v", f.s.Params)
+	}
+
+	seq = f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: set, ParameterKey: "new"})
+	f.add(event.ParametersSet{Source: event.SourceACS, Values: set, ParameterKey: "new", SetKey: true, Applies: seq})
+	if f.s.Params.Values["Device.Time.NTPServer1"].Value != "ntp.new" || f.s.Params.ParameterKey != "new" ||
+		f.s.Settings.Get(SettingPeriodicInformInterval) != "600" || f.s.Params.Applying != nil {
+		t.Fatalf("after the success: %+v", f.s.Params)
+	}
+
+	// A failed add spends its number; a delete's outcome removes the row.
+	seq = f.add(event.ChangeApplying{Kind: event.ChangeAdd, Object: "Device.Users.User.", Instance: 1, ParameterKey: "a1"})
+	if got := DeviceChanges(f.s.Params.Applying.Change); len(got) != 1 || got[0] != (DeviceChange{Op: OpAdd, Name: "Device.Users.User.1."}) {
+		t.Fatalf("add: %+v", got)
+	}
+	f.add(event.ChangeApplyFailed{Change: seq})
+	if tb := f.s.Params.Tables["Device.Users.User."]; tb == nil || tb.Highest != 1 || len(tb.Live) != 0 || f.s.Params.ParameterKey != "new" {
+		t.Fatalf("after a failed add: %+v", f.s.Params)
+	}
+	seq = f.add(event.ChangeApplying{Kind: event.ChangeAdd, Object: "Device.Users.User.", Instance: 2, ParameterKey: "a2"})
+	f.add(event.ObjectAdded{Object: "Device.Users.User.", Instance: 2, ParameterKey: "a2", SetKey: true, Source: event.SourceACS, Applies: seq})
+	seq = f.add(event.ChangeApplying{Kind: event.ChangeDelete, Object: "Device.Users.User.2.", ParameterKey: "d2"})
+	if got := DeviceChanges(f.s.Params.Applying.Change); len(got) != 1 || got[0] != (DeviceChange{Op: OpDelete, Name: "Device.Users.User.2."}) {
+		t.Fatalf("delete: %+v", got)
+	}
+	f.add(event.ObjectDeleted{Object: "Device.Users.User.2.", ParameterKey: "d2", SetKey: true, Source: event.SourceACS, Applies: seq})
+	if tb := f.s.Params.Tables["Device.Users.User."]; len(tb.Live) != 0 || f.s.Params.ParameterKey != "d2" || f.s.Params.Applying != nil {
+		t.Fatalf("after the delete: %+v %+v", f.s.Params, tb)
+	}
+
+	// Outcomes of no intent, or of another one, are violations.
+	f.violation(event.ChangeApplyFailed{Change: seq})
+	f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: set})
+	f.violation(event.ParametersSet{Source: event.SourceACS, Values: set, Applies: seq})
 }

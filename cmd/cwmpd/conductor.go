@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cwmpd/cwmpd/actions"
 	"github.com/cwmpd/cwmpd/cwmp/datamodel"
 	"github.com/cwmpd/cwmpd/cwmp/requests"
 	"github.com/cwmpd/cwmpd/cwmp/session"
@@ -125,6 +126,12 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 // carryOutIntents acts on intents the journal holds and no outcome closes:
 // a factory reset, then a reboot. Both happen between sessions only.
 func (d *daemon) carryOutIntents(ctx context.Context) error {
+	// An ACS change the device was applying when the agent stopped: the
+	// device must be settled before a session shows its values.
+	d.handler()
+	if err := d.rpc.Resume(ctx); err != nil {
+		return fmt.Errorf("conductor: %w", err)
+	}
 	var reset, reboot, restart bool
 	var why string
 	d.store.View(func(s *projections.State) {
@@ -347,9 +354,18 @@ func (d *daemon) handler() session.Handler {
 		dev := &requests.Handler{Store: d.store, Now: d.clock, OUI: d.identity().OUI,
 			Log: d.log.With().Str("component", "requests").Logger()}
 		d.rpc = &datamodel.Handler{Model: d.model, Store: d.store, Watcher: d.watcher, Methods: requests.Methods(),
-			Log: d.log.With().Str("component", "datamodel").Logger(), Next: dev}
+			Log: d.log.With().Str("component", "datamodel").Logger(), Next: dev, Apply: d.applier()}
 	}
 	return d.rpc
+}
+
+// applier is the hooks platform's apply-parameters command, nil when there
+// is none (the simulated device's configuration is the journal itself).
+func (d *daemon) applier() datamodel.Applier {
+	if h, ok := d.platform.(*actions.Hooks); ok && h.ApplyParametersCmd != "" {
+		return h
+	}
+	return nil
 }
 
 // pollValues runs the value-change watcher and journals what it finds.

@@ -31,14 +31,18 @@ var hookKeys = map[string]func(h *actions.Hooks, v string) error{
 	"reboot":           func(h *actions.Hooks, v string) error { h.RebootCmd = v; return nil },
 	"factory-reset":    func(h *actions.Hooks, v string) error { h.FactoryResetCmd = v; return nil },
 	"boot-id-file":     func(h *actions.Hooks, v string) error { h.BootIDFile = v; return nil },
-	"timeout": func(h *actions.Hooks, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("timeout takes a duration like 5m")
-		}
-		h.Timeout = d
-		return nil
-	},
+	"apply-parameters": func(h *actions.Hooks, v string) error { h.ApplyParametersCmd = v; return nil },
+	"timeout":          func(h *actions.Hooks, v string) error { return duration(&h.Timeout, "timeout", "5m", v) },
+	"apply-timeout":    func(h *actions.Hooks, v string) error { return duration(&h.ApplyTimeout, "apply-timeout", "30s", v) },
+}
+
+func duration(d *time.Duration, key, example, v string) error {
+	n, err := time.ParseDuration(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%s takes a duration like %s", key, example)
+	}
+	*d = n
+	return nil
 }
 
 func setOUI(h *actions.Hooks, v string) error {

@@ -65,6 +65,11 @@ export-log=echo disk on fire >&2; exit 3
 	if v := informParam(srv, "Device.DeviceInfo.SoftwareVersion"); v != "hooks-2.0" {
 		t.Fatalf("SoftwareVersion %q", v)
 	}
+	// No apply-parameters: the operator is told the ACS's changes of the
+	// device's configuration stay the agent's.
+	if !strings.Contains(a.logs(), "sets no apply-parameters command") {
+		t.Fatalf("no warning about the missing apply-parameters:\n%s", a.logs())
+	}
 	a.stop()
 }
 

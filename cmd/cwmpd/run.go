@@ -297,6 +297,9 @@ func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, lo
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
 	if hooks != nil {
 		d.platform = hooks
+		if hooks.ApplyParametersCmd == "" {
+			log.Warn().Msg("the hooks file sets no apply-parameters command: what the ACS sets of the device's configuration (Device.Time, Device.Users, Device.DNS.Client, ProvisioningCode, …) is kept by the agent and not applied to the device")
+		}
 	} else {
 		d.sim = &actions.Sim{Dir: c.state, Args: c.args, CheckParam: datamodel.DefaultSchema().Check}
 		d.platform = d.sim

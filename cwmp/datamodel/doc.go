@@ -8,10 +8,15 @@
 // Where values come from (the Source of each parameter):
 //   - settings: the operator's settings (Device.ManagementServer.URL is the
 //     acs-url setting); an SPV and a local `cwmpd set` change one value;
-//   - journal: configuration the simulated platform owns, kept as
-//     journal-backed values (Device.Users.User.{i}, Device.DNS.Client.
-//     Server.{i}, Device.Time.NTPServer1..5, …), so AddObject, DeleteObject
-//     and SPV have real, persistent effect;
+//   - journal: the device's configuration, kept as journal-backed values
+//     (Device.Users.User.{i}, Device.DNS.Client.Server.{i},
+//     Device.Time.NTPServer1..5, …), so AddObject, DeleteObject and SPV
+//     have real, persistent effect. On the simulated platform the journal
+//     is the device; with an Applier (a real router's apply-parameters
+//     hook) a change is journaled as an intent, the device applies it, and
+//     only then is it recorded as made (or refused with 9002, nothing
+//     changed) — see Handler.change. Device.ManagementServer. parameters
+//     are the agent's own and never go to the device;
 //   - identity: the device's fixed identity (DeviceInfo.Manufacturer, …);
 //   - host: live readings of the Linux host the agent runs on (UpTime,
 //     MemoryStatus, CPU usage, network interfaces and addresses);

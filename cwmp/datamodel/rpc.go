@@ -1,11 +1,11 @@
 package datamodel
 
 import (
-	"errors"
-
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -38,6 +38,20 @@ type Handler struct {
 	Methods      []string
 	MaxInstances int
 	Log          zerolog.Logger
+	// Apply, when set, carries out on the device the ACS's changes of the
+	// device's own configuration (journal-backed parameters, rows of
+	// their tables): see change. Nil (the simulated device, whose
+	// configuration is the journal's), they are journaled only.
+	Apply Applier
+}
+
+// Applier carries out an ACS change on the device (a hooks platform's
+// apply-parameters command). It returns only when the device has applied
+// all of the changes (nil) or none of them; the error's text goes to the
+// ACS's fault string and to the log (hidden values are withheld from it
+// here as well).
+type Applier interface {
+	ApplyParameters(ctx context.Context, changes []projections.DeviceChange) error
 }
 
 var parameterMethods = []string{"GetRPCMethods", "GetParameterNames", "GetParameterValues", "SetParameterValues",
@@ -188,6 +202,12 @@ func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soa
 				add(code, err.Error())
 				continue
 			}
+			if h.Apply != nil && !projections.AgentOwns(pv.Name) && strings.ContainsFunc(val, isControl) {
+				// The device's apply hook reads one change per line:
+				// a newline or tab in a value would forge another.
+				add(soap.FaultInvalidParameterValue, "this device takes no control characters (newline, tab, …) in a value")
+				continue
+			}
 			values = append(values, event.ParamValue{Name: pv.Name, Value: val, Type: string(p.Type), Hidden: p.Hidden})
 		}
 	})
@@ -196,11 +216,180 @@ func (h *Handler) setValues(ctx context.Context, r *soap.SetParameterValues) soa
 		f.Detail.SetParameterValuesFault = faults
 		return f
 	}
-	ev := event.ParametersSet{Values: values, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
-	if err := h.journal(ctx, ev, values, paramParameterKey); err != nil {
-		return recordFault(err)
+	if f := h.change(ctx, event.ChangeApplying{Kind: event.ChangeSet, Values: values, ParameterKey: r.ParameterKey}); f != nil {
+		return f
 	}
 	return &soap.SetParameterValuesResponse{Status: soap.StatusApplied}
+}
+
+// isControl reports a character no value the device applies may hold.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// change journals a validated ACS change (SetParameterValues, AddObject,
+// DeleteObject) before its response. When it is the agent's alone (no
+// Apply, or only values of Device.ManagementServer., see
+// projections.AgentOwns) its record is journaled at once, as always. When the device must carry it
+// out, journal first, then act: the intent (ChangeApplying), which changes
+// nothing yet, then the device's apply hook, then the outcome — the
+// change's own record, which sets every value of the request (settings
+// included: an SPV stays all or nothing) and the ParameterKey at once, or
+// ChangeApplyFailed, after which nothing has changed and the ACS gets
+// 9002 (digest §12.2: the ParameterKey changes only if the RPC succeeds).
+// Decision (docs/decisions.md): an intent and its outcome rather than the
+// change then a compensating record, because an ACS URL change (BOOTSTRAP,
+// dropped transfers), a forgotten owed change or a deleted row (its values,
+// attributes and sub-tables) cannot be taken back by a later record.
+func (h *Handler) change(ctx context.Context, c event.ChangeApplying) *soap.Fault {
+	if h.Apply == nil || len(projections.DeviceChanges(c)) == 0 {
+		done, values, derived := h.completion(0, c)
+		if err := h.journal(ctx, done, values, derived...); err != nil {
+			return recordFault(err)
+		}
+		return nil
+	}
+	var unresolved uint64
+	h.Store.View(func(st *projections.State) {
+		if a := st.Params.Applying; a != nil {
+			unresolved = a.Seq
+		}
+	})
+	if unresolved != 0 {
+		// Only after a refused append (a full disk): the next start
+		// settles it before anything else.
+		return fault(soap.FaultInternalError, "an earlier change (#%d) is not settled yet", unresolved)
+	}
+	recs, err := h.Store.Append(ctx, c)
+	if err != nil {
+		h.Log.Error().Err(err).Msg("journal append failed; request refused")
+		return recordFault(err)
+	}
+	f, err := h.carryOut(ctx, recs[0].Seq, c)
+	if err != nil {
+		return recordFault(err)
+	}
+	return f
+}
+
+// carryOut runs the apply hook for the intent seq and journals its
+// outcome. The fault is the ACS's answer when the device did not apply the
+// change; the error is a refused append (the intent then stays, and the
+// next start carries it out again).
+func (h *Handler) carryOut(ctx context.Context, seq uint64, c event.ChangeApplying) (*soap.Fault, error) {
+	changes := projections.DeviceChanges(c)
+	var err error
+	if h.Apply == nil {
+		err = errors.New("no apply-parameters hook is configured")
+	} else {
+		err = h.Apply.ApplyParameters(ctx, changes)
+	}
+	if err != nil && ctx.Err() != nil {
+		// The agent is stopping and the hook was stopped with it: whether
+		// the device applied the change is unknown, so the intent stays
+		// and the next start runs the hook again.
+		h.Log.Warn().Uint64("change", seq).Msg("change not applied: the agent is stopping; the next start applies it")
+		return fault(soap.FaultInternalError, "the device is stopping; the change was not applied"), nil
+	}
+	if err != nil {
+		msg := faultText(withheld(err.Error(), changes))
+		h.Log.Warn().Uint64("change", seq).Str("error", msg).Msg("the device did not apply the ACS's change: nothing changed")
+		if _, err := h.Store.Append(ctx, event.ChangeApplyFailed{Change: seq, Error: msg}); err != nil {
+			h.Log.Error().Err(err).Uint64("change", seq).Msg("journal append failed; the change is applied again at the next start")
+			return nil, err
+		}
+		return fault(soap.FaultInternalError, "%s", msg), nil
+	}
+	done, values, derived := h.completion(seq, c)
+	if err := h.journal(ctx, done, values, derived...); err != nil {
+		return nil, err
+	}
+	h.Log.Info().Uint64("change", seq).Str("kind", c.Kind).Int("changes", len(changes)).Msg("change applied to the device")
+	return nil, nil
+}
+
+// Resume settles a change whose intent the journal holds without an
+// outcome: the agent stopped or crashed while the device applied it. The
+// hook runs again (it must be idempotent) and its outcome is journaled as
+// for the ACS's request, whose answer was never sent: a retrying ACS sends
+// it again and finds it done. Without an Applier it is recorded as not
+// applied. Called before any session; an error is a refused append.
+func (h *Handler) Resume(ctx context.Context) error {
+	var a projections.Applying
+	h.Store.View(func(st *projections.State) {
+		if st.Params.Applying != nil {
+			a = *st.Params.Applying
+		}
+	})
+	if a.Seq == 0 {
+		return nil
+	}
+	h.Log.Info().Uint64("change", a.Seq).Str("kind", a.Change.Kind).Msg("a change the agent stopped applying: applying it again")
+	if _, err := h.carryOut(ctx, a.Seq, a.Change); err != nil {
+		return fmt.Errorf("datamodel: settle change #%d: %w", a.Seq, err)
+	}
+	return ctx.Err()
+}
+
+// completion is the record of the change c once the device applied it
+// (applies: its intent's sequence; 0 without one), with the values the ACS
+// set and the parameters it moves besides, for the watcher.
+func (h *Handler) completion(applies uint64, c event.ChangeApplying) (event.Event, []event.ParamValue, []string) {
+	switch c.Kind {
+	case event.ChangeAdd:
+		var count string
+		h.Store.View(func(st *projections.State) {
+			v := h.Model.viewWith(st, HostSnapshot{})
+			if res, ok := v.resolve(c.Object); ok {
+				row, _ := v.m.Schema.Object(res.pattern + "{i}.")
+				count = countParamOf(row, c.Object)
+			}
+		})
+		return event.ObjectAdded{Object: c.Object, Instance: c.Instance, ParameterKey: c.ParameterKey, SetKey: true, Source: event.SourceACS, Applies: applies},
+			nil, []string{paramParameterKey, count}
+	case event.ChangeDelete:
+		var count string
+		h.Store.View(func(st *projections.State) {
+			v := h.Model.viewWith(st, HostSnapshot{})
+			if res, ok := v.resolve(c.Object); ok && res.object != nil {
+				table := strings.TrimSuffix(c.Object, ".")
+				count = countParamOf(res.object, table[:strings.LastIndex(table, ".")+1])
+			}
+		})
+		return event.ObjectDeleted{Object: c.Object, ParameterKey: c.ParameterKey, SetKey: true, Source: event.SourceACS, Applies: applies},
+			nil, []string{paramParameterKey, count}
+	}
+	return event.ParametersSet{Values: c.Values, ParameterKey: c.ParameterKey, SetKey: true, Source: event.SourceACS, Applies: applies},
+		c.Values, []string{paramParameterKey}
+}
+
+// withheld removes the hidden values (passwords) of changes from msg.
+func withheld(msg string, changes []projections.DeviceChange) string {
+	for _, c := range changes {
+		if c.Hidden && c.Value != "" {
+			msg = strings.ReplaceAll(msg, c.Value, event.Redacted)
+		}
+	}
+	return msg
+}
+
+// faultText makes a hook's message fit a fault string: one line of valid
+// UTF-8 without control characters (XML 1.0 cannot carry most of them), at
+// most 256 bytes, cut at a character.
+func faultText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // paramParameterKey is written by every successful SPV, AddObject and
@@ -339,9 +528,8 @@ func (h *Handler) setAttributes(ctx context.Context, r *soap.SetParameterAttribu
 }
 
 func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message {
-	var ev event.ObjectAdded
+	var c event.ChangeApplying
 	var f *soap.Fault
-	var count string // the table's NumberOfEntries
 	h.view(func(v *view) {
 		res, ok := v.resolve(r.ObjectName)
 		if !ok || res.object == nil {
@@ -370,21 +558,19 @@ func (h *Handler) addObject(ctx context.Context, r *soap.AddObject) soap.Message
 			f = fault(soap.FaultResourcesExceeded, "%s is full (%d rows)", r.ObjectName, live)
 			return
 		}
-		ev = event.ObjectAdded{Object: res.name, Instance: highest + 1, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
-		count = countParamOf(row, res.name)
+		c = event.ChangeApplying{Kind: event.ChangeAdd, Object: res.name, Instance: highest + 1, ParameterKey: r.ParameterKey}
 	})
 	if f != nil {
 		return f
 	}
-	if err := h.journal(ctx, ev, nil, paramParameterKey, count); err != nil {
-		return recordFault(err)
+	if f := h.change(ctx, c); f != nil {
+		return f
 	}
-	return &soap.AddObjectResponse{InstanceNumber: ev.Instance, Status: soap.StatusApplied}
+	return &soap.AddObjectResponse{InstanceNumber: c.Instance, Status: soap.StatusApplied}
 }
 
 func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.Message {
 	var f *soap.Fault
-	var count string // the table's NumberOfEntries
 	h.view(func(v *view) {
 		res, ok := v.resolve(r.ObjectName)
 		if !ok || res.object == nil || !IsTableInstance(res.pattern) {
@@ -394,15 +580,12 @@ func (h *Handler) deleteObject(ctx context.Context, r *soap.DeleteObject) soap.M
 		if !res.object.Write {
 			f = fault(soap.FaultRequestDenied, "%s cannot be deleted", r.ObjectName)
 		}
-		table := strings.TrimSuffix(r.ObjectName, ".")
-		count = countParamOf(res.object, table[:strings.LastIndex(table, ".")+1])
 	})
 	if f != nil {
 		return f
 	}
-	ev := event.ObjectDeleted{Object: r.ObjectName, ParameterKey: r.ParameterKey, SetKey: true, Source: event.SourceACS}
-	if err := h.journal(ctx, ev, nil, paramParameterKey, count); err != nil {
-		return recordFault(err)
+	if f := h.change(ctx, event.ChangeApplying{Kind: event.ChangeDelete, Object: r.ObjectName, ParameterKey: r.ParameterKey}); f != nil {
+		return f
 	}
 	return &soap.DeleteObjectResponse{Status: soap.StatusApplied}
 }

@@ -72,6 +72,8 @@ var decoders = map[Type]func([]byte) (Event, error){
 	TypeSessionSucceeded:          decodeAs[SessionSucceeded],
 	TypeSessionFailed:             decodeAs[SessionFailed],
 	TypeRestartRequested:          decodeAs[RestartRequested],
+	TypeChangeApplying:            decodeAs[ChangeApplying],
+	TypeChangeApplyFailed:         decodeAs[ChangeApplyFailed],
 }
 
 // Decode turns a journal (type, payload) pair into an Event. An unknown type

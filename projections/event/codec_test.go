@@ -41,6 +41,8 @@ func allSamples() []Event {
 		InformAccepted{Session: 7, Events: []InformEvent{{Code: "1 BOOT"}}},
 		SessionSucceeded{Session: 7},
 		SessionFailed{Session: 7, Error: "timeout", RetryCount: 1, Delay: 7 * time.Second, NextAttempt: t0},
+		ChangeApplying{Kind: ChangeSet, Values: []ParamValue{{Name: "Device.Time.NTPServer1", Value: "ntp", Type: "string"}}, ParameterKey: "k"},
+		ChangeApplyFailed{Change: 9, Error: "apply-parameters failed: exit status 1"},
 	}
 }
 
@@ -116,6 +118,7 @@ func TestRedactRemovesEverySecret(t *testing.T) {
 	evs := append(allSamples(),
 		ParametersSet{Values: []ParamValue{{Name: "Device.Users.User.1.Password", Value: "hidden-value", Hidden: true}}},
 		ValueChanged{Changes: []ParamValue{{Name: "Device.P", Value: "hidden-value", Hidden: true}}},
+		ChangeApplying{Kind: ChangeSet, Values: []ParamValue{{Name: "Device.Users.User.1.Password", Value: "hidden-value", Hidden: true}}},
 		SettingsReset{Defaults: []Setting{{"connection-request-password", "s3cret"}}},
 		FactoryResetDone{Defaults: []Setting{{"password", "s3cret"}}},
 		TransferQueued{Kind: KindDownload, URL: "https://cpe:s3cret@files.example/fw.bin"},

@@ -81,29 +81,68 @@ type SettingsReset struct {
 
 // ParametersSet records a successful, complete SetParameterValues (or a
 // local or platform change). ParameterKey is applied only when SetKey.
+// Applies, when set, is the ChangeApplying this record completes: the
+// platform applied the change to the device.
 type ParametersSet struct {
 	Values       []ParamValue `json:"values"`
 	ParameterKey string       `json:"parameter_key,omitempty"`
 	SetKey       bool         `json:"set_key,omitempty"`
 	Source       string       `json:"source"`
+	Applies      uint64       `json:"applies,omitempty"`
 }
 
 // ObjectAdded records AddObject: Object is the table path ("Device.Users.User.").
+// Applies as in ParametersSet.
 type ObjectAdded struct {
 	Object       string `json:"object"`
 	Instance     uint32 `json:"instance"`
 	ParameterKey string `json:"parameter_key,omitempty"`
 	SetKey       bool   `json:"set_key,omitempty"`
 	Source       string `json:"source"`
+	Applies      uint64 `json:"applies,omitempty"`
 }
 
 // ObjectDeleted records DeleteObject: Object is the instance path
-// ("Device.Users.User.3.").
+// ("Device.Users.User.3."). Applies as in ParametersSet.
 type ObjectDeleted struct {
 	Object       string `json:"object"`
 	ParameterKey string `json:"parameter_key,omitempty"`
 	SetKey       bool   `json:"set_key,omitempty"`
 	Source       string `json:"source"`
+	Applies      uint64 `json:"applies,omitempty"`
+}
+
+// Kinds of ChangeApplying.
+const (
+	ChangeSet    = "set"    // SetParameterValues
+	ChangeAdd    = "add"    // AddObject
+	ChangeDelete = "delete" // DeleteObject
+)
+
+// ChangeApplying is the durable intent of an ACS change that the device
+// itself must carry out (a platform with an apply-parameters hook): it
+// changes no value. Its outcome is either the change's own record
+// (ParametersSet, ObjectAdded or ObjectDeleted, from the ACS, with Applies
+// naming this record's sequence) or ChangeApplyFailed. One with neither is
+// carried out again at the next start.
+type ChangeApplying struct {
+	Kind string `json:"kind"`
+	// Values are every value of a SetParameterValues, the agent's own
+	// settings included: the outcome sets them all at once.
+	Values []ParamValue `json:"values,omitempty"`
+	// Object is the table path of an add ("Device.Users.User."), with its
+	// new Instance, or the instance path of a delete.
+	Object       string `json:"object,omitempty"`
+	Instance     uint32 `json:"instance,omitempty"`
+	ParameterKey string `json:"parameter_key"`
+}
+
+// ChangeApplyFailed is the outcome of a ChangeApplying the device did not
+// carry out: nothing changes (the ParameterKey neither), except that the
+// instance number an add announced is never used again.
+type ChangeApplyFailed struct {
+	Change uint64 `json:"change"`
+	Error  string `json:"error"`
 }
 
 // AttributeChange is one SetParameterAttributesStruct.
@@ -338,6 +377,8 @@ func (SessionStarted) Type() Type            { return TypeSessionStarted }
 func (InformAccepted) Type() Type            { return TypeInformAccepted }
 func (SessionSucceeded) Type() Type          { return TypeSessionSucceeded }
 func (SessionFailed) Type() Type             { return TypeSessionFailed }
+func (ChangeApplying) Type() Type            { return TypeChangeApplying }
+func (ChangeApplyFailed) Type() Type         { return TypeChangeApplyFailed }
 
 // Unknown is a record of a type this build does not know (written by a newer
 // cwmpd). It folds as a no-op.

@@ -60,6 +60,9 @@ func Redact(e Event) Event {
 	case ValueChanged:
 		v.Changes = redactValues(v.Changes)
 		return v
+	case ChangeApplying:
+		v.Values = redactValues(v.Values)
+		return v
 	case TransferQueued:
 		if v.Password != "" {
 			v.Password = Redacted

@@ -56,14 +56,33 @@ func (e SettingsChanged) Summary() string {
 	return fmt.Sprintf("by %s: %s", e.Source, settings(e.Changes))
 }
 func (e SettingsReset) Summary() string { return "to defaults: " + settings(e.Defaults) }
+func applies(seq uint64) string {
+	if seq == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (applied: change #%d)", seq)
+}
+
 func (e ParametersSet) Summary() string {
-	return fmt.Sprintf("by %s: %s%s", e.Source, values(e.Values), key(e.SetKey, e.ParameterKey))
+	return fmt.Sprintf("by %s: %s%s%s", e.Source, values(e.Values), key(e.SetKey, e.ParameterKey), applies(e.Applies))
 }
 func (e ObjectAdded) Summary() string {
-	return fmt.Sprintf("by %s: %s%d.%s", e.Source, e.Object, e.Instance, key(e.SetKey, e.ParameterKey))
+	return fmt.Sprintf("by %s: %s%d.%s%s", e.Source, e.Object, e.Instance, key(e.SetKey, e.ParameterKey), applies(e.Applies))
 }
 func (e ObjectDeleted) Summary() string {
-	return fmt.Sprintf("by %s: %s%s", e.Source, e.Object, key(e.SetKey, e.ParameterKey))
+	return fmt.Sprintf("by %s: %s%s%s", e.Source, e.Object, key(e.SetKey, e.ParameterKey), applies(e.Applies))
+}
+func (e ChangeApplying) Summary() string {
+	switch e.Kind {
+	case ChangeAdd:
+		return fmt.Sprintf("add %s%d.%s", e.Object, e.Instance, key(true, e.ParameterKey))
+	case ChangeDelete:
+		return fmt.Sprintf("delete %s%s", e.Object, key(true, e.ParameterKey))
+	}
+	return fmt.Sprintf("%s %s%s", e.Kind, values(e.Values), key(true, e.ParameterKey))
+}
+func (e ChangeApplyFailed) Summary() string {
+	return fmt.Sprintf("change #%d not applied: %s", e.Change, e.Error)
 }
 func (e AttributesSet) Summary() string {
 	parts := make([]string, 0, len(e.Changes))

@@ -37,6 +37,8 @@ const (
 	TypeRestartRequested          Type = 28
 	TypeAgentRestarted            Type = 29
 	TypeTransferAttemptFailed     Type = 30
+	TypeChangeApplying            Type = 31
+	TypeChangeApplyFailed         Type = 32
 )
 
 var typeNames = map[Type]string{
@@ -70,6 +72,8 @@ var typeNames = map[Type]string{
 	TypeSessionSucceeded:          "SessionSucceeded",
 	TypeSessionFailed:             "SessionFailed",
 	TypeRestartRequested:          "RestartRequested",
+	TypeChangeApplying:            "ChangeApplying",
+	TypeChangeApplyFailed:         "ChangeApplyFailed",
 }
 
 // String returns the type's stable name, or "Type(N)" for one this build
