@@ -36,11 +36,13 @@ const (
 	TypeSessionFailed             Type = 27
 	TypeRestartRequested          Type = 28
 	TypeAgentRestarted            Type = 29
+	TypeJournalRecovered          Type = 30
 )
 
 var typeNames = map[Type]string{
 	TypeBooted:                    "Booted",
 	TypeAgentRestarted:            "AgentRestarted",
+	TypeJournalRecovered:          "JournalRecovered",
 	TypeSettingsChanged:           "SettingsChanged",
 	TypeSettingsReset:             "SettingsReset",
 	TypeParametersSet:             "ParametersSet",
