@@ -87,6 +87,15 @@
 // when a commit fails (a failed group consumes no seq and every waiter in it
 // gets the error).
 //
+// # Damage
+//
+// Open reads the MANIFEST and the tables it names before Badger does
+// (verify.go): Badger's own goroutines panic on a garbled table. An open
+// that fails on the files' content wraps ErrCorrupt; IsCorrupt tells such
+// errors (and a *CorruptionError from a fold) from the environment's
+// (permissions, read-only or full filesystem, I/O errors, ErrLocked), for
+// which a caller must never move the journal aside.
+//
 // # Retention
 //
 // Retention drops the oldest records while the journal holds more than

@@ -121,6 +121,9 @@ func Open(opts Options) (*Journal, error) {
 		// Without this an offline tool pointed at the wrong (empty) directory
 		// would get an empty journal from the copy path instead of an error.
 		if _, err := os.Stat(filepath.Join(opts.Dir, "MANIFEST")); err != nil {
+			if n := dataFiles(opts.Dir); n != "" && errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("journal: open read-only: %w", corruptf("%s: MANIFEST missing beside %s", opts.Dir, n))
+			}
 			return nil, fmt.Errorf("journal: open read-only: no journal in %s: %w", opts.Dir, err)
 		}
 	} else if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
@@ -134,7 +137,9 @@ func Open(opts Options) (*Journal, error) {
 		attempt++
 		var err error
 		db, tmp, err = openStore(opts)
-		if errors.Is(err, ErrLocked) {
+		if errors.Is(err, ErrLocked) || errors.Is(err, ErrCorrupt) {
+			// Neither goes away by waiting: the files verifyFiles
+			// condemned are complete ones the MANIFEST names.
 			return backoff.Permanent(err)
 		}
 		return err
@@ -151,7 +156,7 @@ func Open(opts Options) (*Journal, error) {
 		if errors.Is(err, ErrLocked) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("journal: open %s: %w", opts.Dir, err)
+		return nil, fmt.Errorf("journal: open %s: %w", opts.Dir, markCorrupt(err))
 	}
 
 	bo := badgerOptions(opts)
@@ -177,7 +182,7 @@ func Open(opts Options) (*Journal, error) {
 	if err := j.loadState(); err != nil {
 		db.Close()
 		j.removeCopy()
-		return nil, err
+		return nil, markCorrupt(err)
 	}
 	if j.readOnly {
 		close(j.committerDone)
@@ -212,6 +217,15 @@ func Open(opts Options) (*Journal, error) {
 	return j, nil
 }
 
+// markCorrupt adds ErrCorrupt to an error IsCorrupt recognises (Badger's
+// messages, a *CorruptionError), so callers need only errors.Is.
+func markCorrupt(err error) error {
+	if IsCorrupt(err) && !errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return err
+}
+
 // openStore makes one attempt at opening Badger.
 func openStore(opts Options) (*badger.DB, string, error) {
 	release, err := lockDir(opts.Dir, opts.ReadOnly)
@@ -219,10 +233,15 @@ func openStore(opts Options) (*badger.DB, string, error) {
 		return nil, "", err
 	}
 	bo := badgerOptions(opts)
+	// Under our lock, so that no writer changes the files meanwhile.
+	if err := verifyFiles(opts.Dir, bo); err != nil {
+		release()
+		return nil, "", err
+	}
 	if !opts.ReadOnly {
 		// Our probe lock must be gone before Badger takes its exclusive one.
 		release()
-		db, err := badger.Open(bo)
+		db, err := openBadger(bo)
 		if err = wrapBadgerOpen(opts.Dir, err); errors.Is(err, ErrLocked) {
 			// Our probe had the lock a moment ago. A child this process
 			// forked meanwhile (a hook, a test's subprocess) holds a copy
@@ -236,7 +255,7 @@ func openStore(opts Options) (*badger.DB, string, error) {
 	// Read-only: keep the shared lock until Badger holds its own (or the copy
 	// is made), so a daemon cannot start writing in between.
 	defer release()
-	db, err := badger.Open(bo)
+	db, err := openBadger(bo)
 	if err == nil {
 		return db, "", nil
 	}
@@ -257,12 +276,26 @@ func openStore(opts Options) (*badger.DB, string, error) {
 		return nil, "", fmt.Errorf("copy for read-only open: %w", cerr)
 	}
 	bo = bo.WithDir(tmp).WithValueDir(tmp).WithReadOnly(false)
-	db, err = badger.Open(bo)
+	db, err = openBadger(bo)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, "", err
 	}
 	return db, tmp, nil
+}
+
+// openBadger is badger.Open with its panics in this goroutine turned into
+// an error marked ErrCorrupt: Badger panics rather than fail on some data
+// it cannot parse. (verifyFiles has already read what would make its own
+// goroutines panic.) The panicked open may keep the directory's lock, so
+// the error is final, not retried.
+func openBadger(bo badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, corruptf("%s: the storage engine failed reading it: %s", bo.Dir, panicText(r))
+		}
+	}()
+	return badger.Open(bo)
 }
 
 func wrapBadgerOpen(dir string, err error) error {

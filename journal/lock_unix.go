@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -30,4 +33,28 @@ func lockDir(dir string, shared bool) (release func(), err error) {
 		return nil, fmt.Errorf("journal: lock %s: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// Holder reports whether a writer holds dir (a running daemon, or one
+// stopped but alive: a SIGSTOPped process keeps its lock), and that
+// writer's pid as Badger notes it in dir/LOCK (0 when it cannot be read).
+// The pid is only a note: the caller checks who it is before acting on it.
+func Holder(dir string) (pid int, held bool, err error) {
+	release, err := lockDir(dir, true)
+	if err == nil {
+		release()
+		return 0, false, nil
+	}
+	if !errors.Is(err, ErrLocked) {
+		return 0, false, err
+	}
+	b, rerr := os.ReadFile(filepath.Join(dir, "LOCK"))
+	if rerr != nil {
+		return 0, true, nil
+	}
+	n, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if perr != nil || n <= 0 {
+		return 0, true, nil
+	}
+	return n, true, nil
 }

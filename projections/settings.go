@@ -108,4 +108,7 @@ type Status struct {
 	Status           string `json:"status"`
 	LastSessionError string `json:"last-session-error"`
 	RetryCount       int    `json:"retry-count"`
+	// JournalRecovered says when and why this journal replaced a damaged
+	// one, and where that one was kept; empty otherwise.
+	JournalRecovered string `json:"journal-recovered,omitempty"`
 }

@@ -75,6 +75,17 @@ type State struct {
 	Params    Params              `json:"params"`
 	Schedules map[uint64]Schedule `json:"schedules,omitempty"`
 	Session   Session             `json:"session"`
+	// Recovered is set when this journal replaced a damaged one
+	// (JournalRecovered): print shows it for the journal's life.
+	Recovered *Recovery `json:"recovered,omitempty"`
+}
+
+// Recovery is what JournalRecovered recorded, with the record's time.
+type Recovery struct {
+	Time    time.Time `json:"time"`
+	MovedTo string    `json:"moved_to"`
+	Cause   string    `json:"cause"`
+	By      string    `json:"by"`
 }
 
 // New returns the state of an empty journal.
@@ -136,6 +147,8 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	case event.AgentRestarted:
 		s.interrupted()
 		s.Boot.BootID = rec.BootID
+	case event.JournalRecovered:
+		s.Recovered = &Recovery{Time: rec.Time, MovedTo: e.MovedTo, Cause: e.Cause, By: e.By}
 	case event.SettingsChanged:
 		for _, c := range e.Changes {
 			s.setSetting(seq, c.Name, c.Value)
@@ -424,6 +437,10 @@ func (s *State) factoryReset(seq uint64, defaults []event.Setting) {
 // Status returns the seed's read-only settings.
 func (s *State) Status() Status {
 	st := Status{LastSessionError: s.Retry.LastError, RetryCount: s.Retry.Failures}
+	if r := s.Recovered; r != nil {
+		st.JournalRecovered = fmt.Sprintf("%s: the previous journal was damaged (%s); %s moved it to %s and started this one afresh",
+			r.Time.UTC().Format(time.RFC3339), r.Cause, r.By, r.MovedTo)
+	}
 	switch {
 	case !s.Settings.Bool(SettingEnabled, true):
 		st.Status = StatusDisabled

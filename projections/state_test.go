@@ -271,3 +271,25 @@ func TestChangeApplyingChangesNothingUntilItsOutcome(t *testing.T) {
 	f.add(event.ChangeApplying{Kind: event.ChangeSet, Values: set})
 	f.violation(event.ParametersSet{Source: event.SourceACS, Values: set, Applies: seq})
 }
+
+// A journal that replaced a damaged one starts with JournalRecovered: the
+// status says so (print shows it) for the journal's life, through boots,
+// sessions and a reset, and the first boot after it is a BOOTSTRAP.
+func TestJournalRecoveredShowsInStatus(t *testing.T) {
+	f := newFolder(t)
+	f.add(event.JournalRecovered{MovedTo: "/s/journal.corrupt-20261122T010204Z", Cause: "manifest has bad magic", By: "cwmpd run"})
+	want := "2026-11-22T00:00:01Z: the previous journal was damaged (manifest has bad magic); cwmpd run moved it to /s/journal.corrupt-20261122T010204Z and started this one afresh"
+	if got := f.s.Status().JournalRecovered; got != want {
+		t.Fatalf("status after JournalRecovered:\n got %q\nwant %q", got, want)
+	}
+	f.firstBoot()
+	f.wantEvents(EventBootstrap, EventBoot)
+	f.session()
+	f.add(event.SettingsReset{})
+	if got := f.s.Status().JournalRecovered; got != want {
+		t.Fatalf("status later: %q", got)
+	}
+	if New().Status().JournalRecovered != "" {
+		t.Fatal("an ordinary journal says it was recovered")
+	}
+}

@@ -12,17 +12,23 @@ import (
 const (
 	exitOK       = 0
 	exitFindings = 1 // the command ran and found problems (e.g. invariant violations)
-	exitUsage    = 2 // bad input: flags, files, a locked or corrupt journal
+	exitUsage    = 2 // bad input: flags, files, a locked journal, a damaged one print/set cannot read
 )
 
 const usage = `usage: cwmpd <command> [flags]
 
 commands:
   run [--state DIR] [--defaults FILE] [--platform sim] [--log-format json|console]
-                                               run the agent
+                                               run the agent (a damaged journal is moved
+                                               aside as reset-tr069-config does, and logged)
   print [--state DIR] [--json]                 settings and status
   set [--state DIR] [--create] name=value ...  change settings (validated; all or nothing)
-  reset-tr069-config [--state DIR]             forget the client's configuration and state
+  reset-tr069-config [--state DIR] [--defaults FILE] [--force] [--timeout 15s]
+                                               forget the client's configuration and state;
+                                               a damaged journal is moved aside whole
+                                               (DIR/journal.corrupt-<UTC time>, the newest 2 kept)
+                                               and a new one made; --force stops a daemon
+                                               that holds the journal and does not answer
   journal export [--state DIR] [--since SEQ]   write the journal as JSONL (secrets redacted)
   replay FILE|DIR [--at SEQ] [--json]          replay a JSONL export or a state dir: timeline + final state
   params doc [--format md|html]                the supported-parameter reference

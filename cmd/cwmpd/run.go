@@ -280,18 +280,38 @@ func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, lo
 			return usagef("run: --journal-max: %v", err)
 		}
 	}
-	j, err := journal.Open(journal.Options{Dir: filepath.Join(c.state, "journal"), BootID: bootID, MinFreeBytes: minFree,
-		Retention: keep, Logger: log.With().Str("component", "journal").Logger()})
+	jopts := journal.Options{Dir: journalDir(c.state), BootID: bootID, MinFreeBytes: minFree,
+		Retention: keep, Logger: log.With().Str("component", "journal").Logger()}
+	lopts := live.Options{Logger: log}
+	j, err := journal.Open(jopts)
 	if errors.Is(err, journal.ErrLocked) {
 		return usagef("run: %s is in use by another cwmpd", c.state)
 	}
+	var store *live.Store
+	if err == nil {
+		if store, err = live.Open(j, lopts); err != nil {
+			j.Close()
+			err = fmt.Errorf("fold: %w", err)
+		}
+	}
+	if journal.IsCorrupt(err) {
+		// A router whose flash damaged the journal must come back to its
+		// ACS without a human: the damaged journal is kept aside and the
+		// agent starts afresh (a first start: BOOTSTRAP, the factory
+		// defaults). Only damage known as such gets here: permissions, a
+		// read-only or full filesystem, I/O errors and a held lock stop
+		// the start instead, and the supervisor tries again.
+		r, rerr := replaceJournal(c.state, jopts, lopts, err, "cwmpd run")
+		if rerr != nil {
+			log.Error().Err(err).Msg("journal damaged and not replaced")
+			return fmt.Errorf("run: %w", rerr)
+		}
+		log.Error().Err(err).Str("moved_to", r.moved).Strs("removed", r.removed).
+			Msg("journal damaged: moved aside whole, starting with a new journal (the ACS gets a BOOTSTRAP)")
+		j, store, err = r.j, r.store, nil
+	}
 	if err != nil {
 		return fmt.Errorf("run: open journal: %w", err)
-	}
-	store, err := live.Open(j, live.Options{Logger: log})
-	if err != nil {
-		j.Close()
-		return fmt.Errorf("run: fold journal: %w", err)
 	}
 	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now, minFree: minFree,
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}

@@ -58,6 +58,7 @@ var decoders = map[Type]func([]byte) (Event, error){
 	TypeFactoryResetRequested:     decodeAs[FactoryResetRequested],
 	TypeFactoryResetDone:          decodeAs[FactoryResetDone],
 	TypeAgentRestarted:            decodeAs[AgentRestarted],
+	TypeJournalRecovered:          decodeAs[JournalRecovered],
 	TypeTransferQueued:            decodeAs[TransferQueued],
 	TypeTransferStarted:           decodeAs[TransferStarted],
 	TypeTransferProgress:          decodeAs[TransferProgress],

@@ -13,6 +13,7 @@ func allSamples() []Event {
 	return []Event{
 		Booted{Reason: BootPowerOn, SoftwareVersion: "1.0", DeviceBoot: "8e3c0b1a-0f31-4c3e-9d55-2b1f0e6f7a10"},
 		AgentRestarted{DeviceBoot: "8e3c0b1a-0f31-4c3e-9d55-2b1f0e6f7a10"},
+		JournalRecovered{MovedTo: "/var/lib/cwmpd/journal.corrupt-20261122T010203Z", Cause: "manifest has bad magic", By: "cwmpd run"},
 		SettingsChanged{Changes: []Setting{{"acs-url", "https://acs"}, {"password", "s3cret"}}, Source: SourceCLI},
 		SettingsReset{Defaults: []Setting{{"enabled", "true"}}},
 		ParametersSet{Values: []ParamValue{{Name: "Device.X", Value: "1", Type: "unsignedInt"}}, ParameterKey: "k", SetKey: true, Source: SourceACS},

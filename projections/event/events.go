@@ -67,6 +67,17 @@ type AgentRestarted struct {
 	DeviceBoot string `json:"device_boot"`
 }
 
+// JournalRecovered is the first record of a journal made to replace a
+// damaged one (Badger's files garbled, a record that does not decode): the
+// damaged journal was moved, whole, to MovedTo for post-mortem, and the
+// agent's memory starts afresh from here (the ACS gets a BOOTSTRAP). By is
+// what did it: "cwmpd run" at start, or "reset-tr069-config".
+type JournalRecovered struct {
+	MovedTo string `json:"moved_to"`
+	Cause   string `json:"cause"`
+	By      string `json:"by"`
+}
+
 // SettingsChanged records validated changes of operator settings.
 type SettingsChanged struct {
 	Changes []Setting `json:"changes"`
@@ -349,6 +360,7 @@ type SessionFailed struct {
 
 func (Booted) Type() Type                    { return TypeBooted }
 func (AgentRestarted) Type() Type            { return TypeAgentRestarted }
+func (JournalRecovered) Type() Type          { return TypeJournalRecovered }
 func (SettingsChanged) Type() Type           { return TypeSettingsChanged }
 func (SettingsReset) Type() Type             { return TypeSettingsReset }
 func (ParametersSet) Type() Type             { return TypeParametersSet }

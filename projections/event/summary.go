@@ -52,6 +52,9 @@ func (e Booted) Summary() string {
 	return fmt.Sprintf("reason=%s software=%s", e.Reason, e.SoftwareVersion)
 }
 func (e AgentRestarted) Summary() string { return "the device did not boot: " + e.DeviceBoot }
+func (e JournalRecovered) Summary() string {
+	return fmt.Sprintf("by %s: the previous journal was damaged (%s) and moved to %s", e.By, e.Cause, e.MovedTo)
+}
 func (e SettingsChanged) Summary() string {
 	return fmt.Sprintf("by %s: %s", e.Source, settings(e.Changes))
 }

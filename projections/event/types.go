@@ -39,11 +39,13 @@ const (
 	TypeTransferAttemptFailed     Type = 30
 	TypeChangeApplying            Type = 31
 	TypeChangeApplyFailed         Type = 32
+	TypeJournalRecovered          Type = 33
 )
 
 var typeNames = map[Type]string{
 	TypeBooted:                    "Booted",
 	TypeAgentRestarted:            "AgentRestarted",
+	TypeJournalRecovered:          "JournalRecovered",
 	TypeSettingsChanged:           "SettingsChanged",
 	TypeSettingsReset:             "SettingsReset",
 	TypeParametersSet:             "ParametersSet",
