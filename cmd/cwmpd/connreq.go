@@ -280,8 +280,10 @@ func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (ne
 		if err == nil {
 			local, _ := c.LocalAddr().(*net.TCPAddr)
 			remote, _ := c.RemoteAddr().(*net.TCPAddr)
+			// addr is the ACS URL's host and port (no proxy is used).
+			host, _, _ := net.SplitHostPort(addr)
 			if local != nil && remote != nil {
-				d.noteRoute(local.IP, remote.IP)
+				d.noteRoute(local.IP, remote.IP, host)
 			}
 		}
 		return c, err
@@ -291,24 +293,32 @@ func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (ne
 // refreshRoute asks the kernel which local address reaches the ACS now (a
 // UDP socket's connect sends nothing) and moves the ConnectionRequestURL
 // when it changed: the WAN address of an idle router changes with no
-// session to notice. It targets the ACS address of the last session, or
-// before any, the ACS URL's host (resolved, bounded by a short timeout).
+// session to notice. It targets the ACS address last learnt for the ACS
+// URL's host (by a session's connection or an earlier lookup); when there
+// is none, or the ACS URL has changed since (the operator's acs-url, the
+// ACS's ManagementServer.URL), the host is resolved anew, bounded by a
+// short timeout. Called at start, at every poll and before every session,
+// so that an Inform names the route to the ACS it goes to.
 func (d *daemon) refreshRoute(ctx context.Context) {
 	if d.cfg.crHost != "" {
 		return
 	}
+	var raw string
+	d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return
+	}
+	acs := u.Hostname()
 	d.routeMu.Lock()
 	target := d.routeRemote
+	if d.routeACS != acs {
+		target = nil // learnt for another ACS
+	}
 	d.routeMu.Unlock()
 	if target == nil {
-		var raw string
-		d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
-		u, err := neturl.Parse(raw)
-		if err != nil || u.Hostname() == "" {
-			return
-		}
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", u.Hostname())
+		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", acs)
 		cancel()
 		if err != nil || len(ips) == 0 {
 			return
@@ -321,20 +331,21 @@ func (d *daemon) refreshRoute(ctx context.Context) {
 	}
 	local := c.LocalAddr().(*net.UDPAddr).IP
 	c.Close()
-	d.noteRoute(local, nil)
+	d.noteRoute(local, target, acs)
 }
 
-// noteRoute records the local address that reaches the ACS (and the ACS's
-// address, when known) and republishes the ConnectionRequestURL if the
-// host it names changed; the watcher then reports it (active notification).
-func (d *daemon) noteRoute(local, remote net.IP) {
+// noteRoute records the local address that reaches the ACS, the ACS's
+// address remote and the ACS URL host acs it was found for, and
+// republishes the ConnectionRequestURL if the host it names changed; the
+// watcher then reports it (active notification).
+func (d *daemon) noteRoute(local, remote net.IP, acs string) {
 	if d.cfg.crHost != "" || local == nil || local.IsUnspecified() {
 		return
 	}
 	host := local.String()
 	d.routeMu.Lock()
 	if remote != nil {
-		d.routeRemote = remote
+		d.routeRemote, d.routeACS = remote, acs
 	}
 	changed := host != d.routeLocal
 	d.routeLocal = host

@@ -518,6 +518,15 @@ func TestE2EConnectionRequestURLFollowsTheRoute(t *testing.T) {
 	if u := onlyDevice(t, srv6).ConnectionRequest; !strings.HasSuffix(u, url[strings.LastIndex(url, "/"):]) {
 		t.Fatalf("URL %q lost its path (was %q)", u, url)
 	}
+	// The new ACS's very first Inform (its BOOTSTRAP) already names the
+	// route to it, not the route to the ACS the device left: the ACS
+	// would otherwise keep a URL it may not reach until a later session.
+	first := responses(t, srv6, "Inform")[0].(*soap.Inform)
+	for _, p := range first.ParameterList {
+		if p.Name == paramCRURL && !strings.HasPrefix(p.Value, "http://[::1]:") {
+			t.Fatalf("the first Inform at the new ACS names %q, the route to the old one", p.Value)
+		}
+	}
 	a.stop()
 }
 

@@ -239,10 +239,12 @@ type daemon struct {
 	crTried, crNotice string
 	// routeLocal is the local address of the route to the ACS, the
 	// published ConnectionRequestURL's host without --connreq-host;
-	// routeRemote the ACS's address (nil before the first session).
+	// routeRemote the ACS's address (nil before it is known) and routeACS
+	// the ACS URL's host it was learnt for.
 	routeMu     sync.Mutex
 	routeLocal  string
 	routeRemote net.IP
+	routeACS    string
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64
