@@ -108,12 +108,21 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		d.crURL = url
 		d.crMu.Unlock()
 	}
+	lctx, stop := context.WithCancel(ctx)
+	stopAll := func() {
+		stop()
+		d.crMove.Lock()
+		d.crStopped = true // no background bind starts from now on
+		d.crMove.Unlock()
+		d.crBinds.Wait()
+		srv.Close()
+	}
 	d.crMove.Lock()
-	d.cr, d.crPublish = srv, publish
-	d.crMove.Unlock()
+	defer d.crMove.Unlock()
+	d.cr, d.crPublish, d.crCtx = srv, publish, lctx
 	if !d.connReqWanted() {
 		d.log.Info().Msg("connection requests are off (enabled=no or HTTPConnectionRequestEnable false): not listening")
-		return func() { srv.Close() }, nil
+		return stopAll, nil
 	}
 	if err := srv.Start(); err != nil {
 		// The port may be held for a moment (a previous instance still
@@ -122,31 +131,53 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		// published once bound; the watcher reports the change (the
 		// parameter is active-notified).
 		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port unavailable; retrying in the background, the ACS cannot ask for sessions meanwhile")
-		lctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			b := backoff.NewExponentialBackOff()
-			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
-			bind := func() error {
-				d.crMove.Lock()
-				defer d.crMove.Unlock()
-				if !d.connReqWanted() {
-					return nil // turned off meanwhile; syncConnReq binds when turned on
-				}
-				if err := srv.Start(); err != nil {
-					return err
-				}
-				publish()
-				d.log.Info().Str("addr", srv.Addr().String()).Msg("connection-request port bound")
-				return nil
-			}
-			backoff.Retry(bind, backoff.WithContext(b, lctx))
-		}()
-		return func() { stop(); <-done; srv.Close() }, nil
+		d.bindLater()
+		return stopAll, nil
 	}
 	publish()
-	return func() { srv.Close() }, nil
+	return stopAll, nil
+}
+
+// bindLater keeps trying, in the background, to listen for connection
+// requests on the connection-request port while they are wanted and the
+// server does not listen: the port was taken when the agent started, or
+// when connection requests were turned on. It stops once the server
+// listens, connection requests are turned off (syncConnReq tries again
+// when they are turned on) or the agent stops. One runs at a time. Called
+// with crMove held.
+func (d *daemon) bindLater() {
+	if d.crBinding || d.crStopped || d.crCtx == nil || d.crCtx.Err() != nil {
+		return
+	}
+	d.crBinding = true
+	d.crBinds.Add(1)
+	go func() {
+		defer d.crBinds.Done()
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
+		bind := func() error {
+			d.crMove.Lock()
+			defer d.crMove.Unlock()
+			if d.crCtx.Err() != nil || !d.connReqWanted() || d.cr.Addr() != nil {
+				// Stopping, turned off meanwhile, or listening already (a
+				// changed port bound by syncConnReq). Cleared under the
+				// same lock: a syncConnReq that fails to bind next starts
+				// a new one.
+				d.crBinding = false
+				return nil
+			}
+			addr, _ := d.connReqAddr() // the setting may have changed meanwhile
+			if err := d.cr.Rebind(addr); err != nil {
+				return err
+			}
+			d.crBinding = false
+			d.crTried, d.crNotice = "", ""
+			d.crPublish()
+			d.log.Info().Str("addr", d.cr.Addr().String()).Msg("connection-request port bound")
+			return nil
+		}
+		backoff.Retry(bind, backoff.WithContext(b, d.crCtx)) // ends with nil, or when the agent stops
+	}()
 }
 
 // connReqWanted: connection requests are accepted only while CWMP is
@@ -193,6 +224,8 @@ func (d *daemon) connReqAddr() (addr string, fixed bool) {
 // connection-request-port setting. A changed port is bound before the old
 // one is closed: when it cannot be, connection requests keep working where
 // they were (and the move is not tried again until the setting changes).
+// When nothing listens (connection requests just turned on) and the port
+// cannot be bound, bindLater keeps trying in the background.
 // The ConnectionRequestURL published follows, and the watcher reports it to
 // the ACS (active notification). The conductor calls it after every change
 // of the state, the control socket after the operator's; it returns what
@@ -202,6 +235,9 @@ func (d *daemon) syncConnReq() string {
 	defer d.crMove.Unlock()
 	if d.cr == nil {
 		return "the connection-request server is not running; connection-request-port applies when cwmpd restarts"
+	}
+	if d.crStopped {
+		return "" // the agent is stopping: nothing may listen again
 	}
 	if !d.connReqWanted() {
 		d.crTried, d.crNotice = "", ""
@@ -231,11 +267,14 @@ func (d *daemon) syncConnReq() string {
 	d.crTried = addr
 	if err := d.cr.Rebind(addr); err != nil {
 		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not bound")
-		was := "off"
-		if cur != nil {
-			was = "on " + cur.String()
+		if cur == nil {
+			// Not listening at all: keep trying, as at start, rather than
+			// leave the ACS unable to reach the device until a restart.
+			d.bindLater()
+			d.crNotice = fmt.Sprintf("%s cannot be listened on (%v); cwmpd keeps trying, and connection requests are off until it can", addr, errors.Unwrap(err))
+			return d.crNotice
 		}
-		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay %s until cwmpd restarts", addr, errors.Unwrap(err), was)
+		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts", addr, errors.Unwrap(err), cur)
 		return d.crNotice
 	}
 	d.crNotice = ""
