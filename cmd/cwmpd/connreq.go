@@ -351,7 +351,7 @@ func (d *daemon) refreshRoute(ctx context.Context) {
 	acs := u.Hostname()
 	d.routeMu.Lock()
 	target := d.routeRemote
-	if d.routeACS != acs {
+	if !strings.EqualFold(d.routeACS, acs) {
 		target = nil // learnt for another ACS
 	}
 	d.routeMu.Unlock()
