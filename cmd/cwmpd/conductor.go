@@ -211,6 +211,10 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 	// The Inform's forced parameters come from the state and the identity;
 	// the host is read (about a millisecond: /proc, /sys/class/net) only
 	// when changed values ride along, as they may be host readings.
+	// The Inform's ConnectionRequestURL names the route to this ACS: the
+	// ACS URL may have changed since the last session (a new ACS's
+	// BOOTSTRAP must not carry the route to the old one).
+	d.refreshRoute(ctx)
 	var host datamodel.HostSnapshot
 	var changes bool
 	d.store.View(func(s *projections.State) { changes = s.Pending.Has(projections.EventValueChange, "") })

@@ -108,12 +108,21 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		d.crURL = url
 		d.crMu.Unlock()
 	}
+	lctx, stop := context.WithCancel(ctx)
+	stopAll := func() {
+		stop()
+		d.crMove.Lock()
+		d.crStopped = true // no background bind starts from now on
+		d.crMove.Unlock()
+		d.crBinds.Wait()
+		srv.Close()
+	}
 	d.crMove.Lock()
-	d.cr, d.crPublish = srv, publish
-	d.crMove.Unlock()
+	defer d.crMove.Unlock()
+	d.cr, d.crPublish, d.crCtx = srv, publish, lctx
 	if !d.connReqWanted() {
 		d.log.Info().Msg("connection requests are off (enabled=no or HTTPConnectionRequestEnable false): not listening")
-		return func() { srv.Close() }, nil
+		return stopAll, nil
 	}
 	if err := srv.Start(); err != nil {
 		// The port may be held for a moment (a previous instance still
@@ -122,31 +131,53 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		// published once bound; the watcher reports the change (the
 		// parameter is active-notified).
 		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port unavailable; retrying in the background, the ACS cannot ask for sessions meanwhile")
-		lctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			b := backoff.NewExponentialBackOff()
-			b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
-			bind := func() error {
-				d.crMove.Lock()
-				defer d.crMove.Unlock()
-				if !d.connReqWanted() {
-					return nil // turned off meanwhile; syncConnReq binds when turned on
-				}
-				if err := srv.Start(); err != nil {
-					return err
-				}
-				publish()
-				d.log.Info().Str("addr", srv.Addr().String()).Msg("connection-request port bound")
-				return nil
-			}
-			backoff.Retry(bind, backoff.WithContext(b, lctx))
-		}()
-		return func() { stop(); <-done; srv.Close() }, nil
+		d.bindLater()
+		return stopAll, nil
 	}
 	publish()
-	return func() { srv.Close() }, nil
+	return stopAll, nil
+}
+
+// bindLater keeps trying, in the background, to listen for connection
+// requests on the connection-request port while they are wanted and the
+// server does not listen: the port was taken when the agent started, or
+// when connection requests were turned on. It stops once the server
+// listens, connection requests are turned off (syncConnReq tries again
+// when they are turned on) or the agent stops. One runs at a time. Called
+// with crMove held.
+func (d *daemon) bindLater() {
+	if d.crBinding || d.crStopped || d.crCtx == nil || d.crCtx.Err() != nil {
+		return
+	}
+	d.crBinding = true
+	d.crBinds.Add(1)
+	go func() {
+		defer d.crBinds.Done()
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
+		bind := func() error {
+			d.crMove.Lock()
+			defer d.crMove.Unlock()
+			if d.crCtx.Err() != nil || !d.connReqWanted() || d.cr.Addr() != nil {
+				// Stopping, turned off meanwhile, or listening already (a
+				// changed port bound by syncConnReq). Cleared under the
+				// same lock: a syncConnReq that fails to bind next starts
+				// a new one.
+				d.crBinding = false
+				return nil
+			}
+			addr, _ := d.connReqAddr() // the setting may have changed meanwhile
+			if err := d.cr.Rebind(addr); err != nil {
+				return err
+			}
+			d.crBinding = false
+			d.crTried, d.crNotice = "", ""
+			d.crPublish()
+			d.log.Info().Str("addr", d.cr.Addr().String()).Msg("connection-request port bound")
+			return nil
+		}
+		backoff.Retry(bind, backoff.WithContext(b, d.crCtx)) // ends with nil, or when the agent stops
+	}()
 }
 
 // connReqWanted: connection requests are accepted only while CWMP is
@@ -193,6 +224,8 @@ func (d *daemon) connReqAddr() (addr string, fixed bool) {
 // connection-request-port setting. A changed port is bound before the old
 // one is closed: when it cannot be, connection requests keep working where
 // they were (and the move is not tried again until the setting changes).
+// When nothing listens (connection requests just turned on) and the port
+// cannot be bound, bindLater keeps trying in the background.
 // The ConnectionRequestURL published follows, and the watcher reports it to
 // the ACS (active notification). The conductor calls it after every change
 // of the state, the control socket after the operator's; it returns what
@@ -202,6 +235,9 @@ func (d *daemon) syncConnReq() string {
 	defer d.crMove.Unlock()
 	if d.cr == nil {
 		return "the connection-request server is not running; connection-request-port applies when cwmpd restarts"
+	}
+	if d.crStopped {
+		return "" // the agent is stopping: nothing may listen again
 	}
 	if !d.connReqWanted() {
 		d.crTried, d.crNotice = "", ""
@@ -231,11 +267,14 @@ func (d *daemon) syncConnReq() string {
 	d.crTried = addr
 	if err := d.cr.Rebind(addr); err != nil {
 		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not bound")
-		was := "off"
-		if cur != nil {
-			was = "on " + cur.String()
+		if cur == nil {
+			// Not listening at all: keep trying, as at start, rather than
+			// leave the ACS unable to reach the device until a restart.
+			d.bindLater()
+			d.crNotice = fmt.Sprintf("%s cannot be listened on (%v); cwmpd keeps trying, and connection requests are off until it can", addr, errors.Unwrap(err))
+			return d.crNotice
 		}
-		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay %s until cwmpd restarts", addr, errors.Unwrap(err), was)
+		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts", addr, errors.Unwrap(err), cur)
 		return d.crNotice
 	}
 	d.crNotice = ""
@@ -280,8 +319,10 @@ func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (ne
 		if err == nil {
 			local, _ := c.LocalAddr().(*net.TCPAddr)
 			remote, _ := c.RemoteAddr().(*net.TCPAddr)
+			// addr is the ACS URL's host and port (no proxy is used).
+			host, _, _ := net.SplitHostPort(addr)
 			if local != nil && remote != nil {
-				d.noteRoute(local.IP, remote.IP)
+				d.noteRoute(local.IP, remote.IP, host)
 			}
 		}
 		return c, err
@@ -291,24 +332,32 @@ func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (ne
 // refreshRoute asks the kernel which local address reaches the ACS now (a
 // UDP socket's connect sends nothing) and moves the ConnectionRequestURL
 // when it changed: the WAN address of an idle router changes with no
-// session to notice. It targets the ACS address of the last session, or
-// before any, the ACS URL's host (resolved, bounded by a short timeout).
+// session to notice. It targets the ACS address last learnt for the ACS
+// URL's host (by a session's connection or an earlier lookup); when there
+// is none, or the ACS URL has changed since (the operator's acs-url, the
+// ACS's ManagementServer.URL), the host is resolved anew, bounded by a
+// short timeout. Called at start, at every poll and before every session,
+// so that an Inform names the route to the ACS it goes to.
 func (d *daemon) refreshRoute(ctx context.Context) {
 	if d.cfg.crHost != "" {
 		return
 	}
+	var raw string
+	d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return
+	}
+	acs := u.Hostname()
 	d.routeMu.Lock()
 	target := d.routeRemote
+	if !strings.EqualFold(d.routeACS, acs) {
+		target = nil // learnt for another ACS
+	}
 	d.routeMu.Unlock()
 	if target == nil {
-		var raw string
-		d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
-		u, err := neturl.Parse(raw)
-		if err != nil || u.Hostname() == "" {
-			return
-		}
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", u.Hostname())
+		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", acs)
 		cancel()
 		if err != nil || len(ips) == 0 {
 			return
@@ -321,20 +370,21 @@ func (d *daemon) refreshRoute(ctx context.Context) {
 	}
 	local := c.LocalAddr().(*net.UDPAddr).IP
 	c.Close()
-	d.noteRoute(local, nil)
+	d.noteRoute(local, target, acs)
 }
 
-// noteRoute records the local address that reaches the ACS (and the ACS's
-// address, when known) and republishes the ConnectionRequestURL if the
-// host it names changed; the watcher then reports it (active notification).
-func (d *daemon) noteRoute(local, remote net.IP) {
+// noteRoute records the local address that reaches the ACS, the ACS's
+// address remote and the ACS URL host acs it was found for, and
+// republishes the ConnectionRequestURL if the host it names changed; the
+// watcher then reports it (active notification).
+func (d *daemon) noteRoute(local, remote net.IP, acs string) {
 	if d.cfg.crHost != "" || local == nil || local.IsUnspecified() {
 		return
 	}
 	host := local.String()
 	d.routeMu.Lock()
 	if remote != nil {
-		d.routeRemote = remote
+		d.routeRemote, d.routeACS = remote, acs
 	}
 	changed := host != d.routeLocal
 	d.routeLocal = host

@@ -369,6 +369,43 @@ func TestE2EConnectionRequestPortBusyAtStart(t *testing.T) {
 	}, "a session on the connection request")
 }
 
+// Connection requests turned on while their port is taken (by a process
+// that holds it a moment, as at start): the agent keeps trying in the
+// background, as it does at start, rather than stay deaf to the ACS until
+// it restarts, and publishes the URL once bound.
+func TestE2EConnectionRequestsTurnedOnWhileThePortIsTaken(t *testing.T) {
+	srv := acs(t)
+	state := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv), "--connreq-listen", addr)
+	waitSessions(t, srv, 1, a)
+	if r := runBin(t, "set", "--state", state, "enabled=no"); r.code != 0 {
+		t.Fatalf("set enabled=no: %d %s", r.code, r.stderr)
+	}
+	busy, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the port is not free with connection requests off: %v", err)
+	}
+	if r := runBin(t, "set", "--state", state, "enabled=yes"); r.code != 0 {
+		t.Fatalf("set enabled=yes: %d %s", r.code, r.stderr)
+	}
+	busy.Close()
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, "the agent listening once the port is free")
+	waitFor(t, func() bool { return strings.HasPrefix(onlyDevice(t, srv).ConnectionRequest, "http://"+addr+"/") }, "the bound URL at the ACS")
+	n := srv.Counts("").Sessions
+	connReq(t, srv)
+	waitFor(t, func() bool {
+		return srv.Counts("").Sessions > n && strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST")
+	}, "a session on the connection request")
+	a.stop()
+}
+
 // The operator's connection-request-port applies at once: the daemon
 // listens on the new port before it closes the old one, the ACS learns the
 // new ConnectionRequestURL (active notification) and its connection
@@ -517,6 +554,15 @@ func TestE2EConnectionRequestURLFollowsTheRoute(t *testing.T) {
 	}, "the ::1 URL at the new ACS")
 	if u := onlyDevice(t, srv6).ConnectionRequest; !strings.HasSuffix(u, url[strings.LastIndex(url, "/"):]) {
 		t.Fatalf("URL %q lost its path (was %q)", u, url)
+	}
+	// The new ACS's very first Inform (its BOOTSTRAP) already names the
+	// route to it, not the route to the ACS the device left: the ACS
+	// would otherwise keep a URL it may not reach until a later session.
+	first := responses(t, srv6, "Inform")[0].(*soap.Inform)
+	for _, p := range first.ParameterList {
+		if p.Name == paramCRURL && !strings.HasPrefix(p.Value, "http://[::1]:") {
+			t.Fatalf("the first Inform at the new ACS names %q, the route to the old one", p.Value)
+		}
 	}
 	a.stop()
 }

@@ -237,12 +237,21 @@ type daemon struct {
 	// crTried is the address a failed bind was last tried on, crNotice
 	// what the operator was told then (guarded by crMove).
 	crTried, crNotice string
+	// crCtx ends with the connection-request server; crBinding is set
+	// while bindLater retries in the background, crStopped once the
+	// server is stopped (both guarded by crMove); crBinds waits for it.
+	crCtx     context.Context
+	crBinding bool
+	crStopped bool
+	crBinds   sync.WaitGroup
 	// routeLocal is the local address of the route to the ACS, the
 	// published ConnectionRequestURL's host without --connreq-host;
-	// routeRemote the ACS's address (nil before the first session).
+	// routeRemote the ACS's address (nil before it is known) and routeACS
+	// the ACS URL's host it was learnt for.
 	routeMu     sync.Mutex
 	routeLocal  string
 	routeRemote net.IP
+	routeACS    string
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64
