@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -93,7 +94,7 @@ func pemFileSetting(wantKey bool) func(string) (string, error) {
 		if v == "" {
 			return "", nil
 		}
-		b, err := readPEMFile(v)
+		b, err := ReadPEMFile(v)
 		if err != nil {
 			return "", err
 		}
@@ -118,25 +119,25 @@ func pemFileSetting(wantKey bool) func(string) (string, error) {
 // is about 200 KiB.
 const maxPEMFile = 1 << 20
 
-// readPEMFile reads a certificate file named in a setting. Only a regular
-// file is read, and only up to maxPEMFile: a path to a FIFO or a terminal
-// would block cwmpd set (or cwmpd run, reading its defaults) forever, and
-// /dev/zero would fill the memory before any check ran.
-func readPEMFile(path string) ([]byte, error) {
-	// Checked before opening: opening a FIFO for reading blocks until a
-	// writer comes.
-	fi, err := os.Stat(path)
+// ReadPEMFile reads a certificate file named in a setting (by cwmpd set,
+// and by the daemon at every session). Only a regular file is read, and
+// only up to maxPEMFile: a path to a FIFO or a terminal would block the
+// reader forever, and /dev/zero would fill the memory before any check
+// ran. It is opened without blocking and checked on the open file, so a
+// file swapped for a FIFO after a check cannot block it either.
+func ReadPEMFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s", path)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s", path)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s", path)
-	}
-	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s", path)

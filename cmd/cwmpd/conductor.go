@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/cwmpd/cwmpd/actions"
@@ -263,12 +262,12 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 	// missing CA file must never widen trust to the system roots.
 	var certErr string
 	if p := settings.Get(projections.SettingCACertificate); p != "" {
-		if cfg.CACertPEM, err = os.ReadFile(p); err != nil || len(cfg.CACertPEM) == 0 {
+		if cfg.CACertPEM, err = projections.ReadPEMFile(p); err != nil || len(cfg.CACertPEM) == 0 {
 			certErr = "cannot read ca-certificate " + p
 		}
 	}
 	if p := settings.Get(projections.SettingClientCertificate); p != "" {
-		if cfg.ClientCertPEM, err = os.ReadFile(p); err != nil || len(cfg.ClientCertPEM) == 0 {
+		if cfg.ClientCertPEM, err = projections.ReadPEMFile(p); err != nil || len(cfg.ClientCertPEM) == 0 {
 			certErr = "cannot read client-certificate " + p
 		}
 	}

@@ -222,3 +222,29 @@ func TestSetRefusesACertificatePathThatIsNoRegularFile(t *testing.T) {
 		t.Fatalf("set ca-certificate=<a FIFO>: %v\n%s", err, out)
 	}
 }
+
+// The daemon reads its certificate files at every session: a file swapped
+// for a FIFO after it was set fails that session with a clear error (and
+// the next ones, until fixed) instead of blocking the agent for good.
+func TestSessionWithACertificateSwappedForAFIFOFails(t *testing.T) {
+	srv := acs(t)
+	dir := t.TempDir()
+	ca := testpki.Write(t, dir, "ca.pem", testpki.NewCA(t, "test CA").PEM)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv, "ca-certificate="+ca))
+	waitSessions(t, srv, 1, a)
+	if err := os.Remove(ca); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBin(t, "set", "--state", state, "periodic-inform-interval=1s"); r.code != 0 {
+		t.Fatalf("set: %d %s", r.code, r.stderr)
+	}
+	waitFor(t, func() bool {
+		r := runBin(t, "print", "--state", state)
+		return strings.Contains(r.stdout, "cannot read ca-certificate "+ca)
+	}, "the session failing on the FIFO, in print's last-session-error")
+	a.stop()
+}
