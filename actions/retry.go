@@ -112,5 +112,7 @@ func lastAttemptFault(tr projections.Transfer) error {
 	if tr.FailedAttempts == 0 || tr.LastFaultCode == FaultNone {
 		return nil
 	}
-	return &Fault{Code: tr.LastFaultCode, Msg: fmt.Sprintf("%s (failed attempts: %d; no time window left for another)", tr.LastFaultString, tr.FailedAttempts)}
+	// The note goes first: a long last fault is cut at the FaultString's
+	// limit, and the note must survive the cut.
+	return &Fault{Code: tr.LastFaultCode, Msg: fmt.Sprintf("no time window left after %d failed attempts; the last: %s", tr.FailedAttempts, tr.LastFaultString)}
 }

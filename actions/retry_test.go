@@ -384,3 +384,13 @@ func TestScheduleDownloadRetriesReplay(t *testing.T) {
 		t.Fatalf("TransferCompletes %+v, want one with no fault", rig.tcs)
 	}
 }
+
+// The note that no window was left survives the FaultString's 256-byte
+// cut, however long the last attempt's own fault was.
+func TestLastAttemptFaultKeepsItsNoteWhenCut(t *testing.T) {
+	tr := projections.Transfer{FailedAttempts: 3, LastFaultCode: FaultTransfer, LastFaultString: strings.Repeat("server said no; ", 30)}
+	code, msg := FaultOf(lastAttemptFault(tr), FaultInternal)
+	if code != FaultTransfer || len(msg) > 256 || !strings.HasPrefix(msg, "no time window left after 3 failed attempts") {
+		t.Fatalf("fault %d %q (%d bytes)", code, msg, len(msg))
+	}
+}
