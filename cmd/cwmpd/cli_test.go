@@ -65,6 +65,12 @@ func runBinIn(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(cwmpdBinary(t), args...)
 	cmd.Dir = dir
+	return runCmd(t, cmd)
+}
+
+// runCmd runs a prepared command of the binary and collects its result.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -235,16 +235,7 @@ func TestE2EPermissionDeniedIsNotMovedAside(t *testing.T) {
 	as := func(args ...string) result {
 		cmd := exec.Command(bin, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code, out.String(), errb.String()}
+		return runCmd(t, cmd)
 	}
 	r := as("reset-tr069-config", "--state", state)
 	if r.code != 2 || !strings.Contains(r.stderr, "permission denied") {
