@@ -44,6 +44,11 @@ type field struct {
 	// unchecked: a ParameterValueStruct list whose values are not checked
 	// against their xsi:type here (see decodePVSList).
 	unchecked bool
+	// when is the index of an earlier boolean field (when=Name) that says
+	// whether this field's content means anything; -1 for none. When that
+	// field is false the element must still be there, but its content is
+	// not decoded or checked (see decodeStruct).
+	when int
 }
 
 type plan struct{ fields []field }
@@ -79,7 +84,7 @@ func planLocked(t reflect.Type) *plan {
 			panic("soap: untagged field " + t.Name() + "." + sf.Name)
 		}
 		parts := strings.Split(tag, ",")
-		f := field{index: i, name: parts[0], maxItems: -1}
+		f := field{index: i, name: parts[0], maxItems: -1, when: -1}
 		for _, o := range parts[1:] {
 			k, v, _ := strings.Cut(o, "=")
 			switch k {
@@ -109,6 +114,15 @@ func planLocked(t reflect.Type) *plan {
 				f.optional = true
 			case "unchecked":
 				f.unchecked = true
+			case "when":
+				for _, g := range p.fields {
+					if g.name == v && g.kind == kBool {
+						f.when = g.index
+					}
+				}
+				if f.when < 0 {
+					panic("soap: when= names no earlier boolean field: " + v)
+				}
 			default:
 				panic("soap: unknown tag option " + o)
 			}
@@ -286,6 +300,12 @@ func decodeStruct(el *etree.Element, p *plan, v reflect.Value, path string) *fie
 				continue
 			}
 			return argErr(fp, "missing")
+		}
+		if f.when >= 0 && !v.Field(f.when).Bool() {
+			// The flag says the value is not used: whatever it holds (an
+			// empty element, from GenieACS) is no reason to refuse the
+			// request. The field keeps its zero value.
+			continue
 		}
 		if err := decodeField(c, f, v.Field(f.index), fp); err != nil {
 			return err

@@ -416,3 +416,34 @@ func TestParseDateTime(t *testing.T) {
 		t.Errorf("%q", s)
 	}
 }
+
+// TestDecodeNotificationIgnoredWithoutNotificationChange: GenieACS writes
+// an SPA that changes only the access list with NotificationChange false
+// and an empty Notification element (lib/soap.ts, SetParameterAttributes),
+// which is no xsd:int. The value means nothing then (A.3.2.4), so it is
+// not read; with NotificationChange true an empty one is still refused.
+func TestDecodeNotificationIgnoredWithoutNotificationChange(t *testing.T) {
+	spa := func(change, notification string) string {
+		return wrap(`<cwmp:SetParameterAttributes><ParameterList soap-enc:arrayType="cwmp:SetParameterAttributesStruct[1]" xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/">` +
+			`<SetParameterAttributesStruct><Name>Device.DeviceInfo.ProvisioningCode</Name><NotificationChange>` + change + `</NotificationChange>` + notification +
+			`<AccessListChange>true</AccessListChange><AccessList soap-enc:arrayType="xsd:string[1]"><string>Subscriber</string></AccessList>` +
+			`</SetParameterAttributesStruct></ParameterList></cwmp:SetParameterAttributes>`)
+	}
+	for _, n := range []string{"<Notification></Notification>", "<Notification/>", "<Notification>x</Notification>", "<Notification>9</Notification>"} {
+		env, err := decodeString(spa("false", n))
+		if err != nil {
+			t.Fatalf("%s with NotificationChange false: %v", n, err)
+		}
+		want := &SetParameterAttributes{ParameterList: []SetParameterAttributesStruct{{
+			Name: "Device.DeviceInfo.ProvisioningCode", AccessListChange: true, AccessList: []string{"Subscriber"}}}}
+		if !reflect.DeepEqual(env.Body, want) {
+			t.Fatalf("%s: %+v", n, env.Body)
+		}
+	}
+	for _, in := range []string{spa("true", "<Notification></Notification>"), spa("false", "")} {
+		var de *DecodeError
+		if _, err := decodeString(in); !errors.As(err, &de) || de.Code != FaultInvalidArguments || !strings.Contains(de.Field, "Notification") {
+			t.Fatalf("got %v, want 9003 for Notification", err)
+		}
+	}
+}

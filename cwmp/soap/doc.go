@@ -26,7 +26,10 @@
 // and matches elements by namespace URI and local name, never by prefix.
 // Argument elements are matched by local name in any order; the schema's
 // length limits (CommandKey/ParameterKey ≤ 32, names and URLs ≤ 256, ...),
-// patterns, ranges and array bounds are enforced. Every failure is a
+// patterns, ranges and array bounds are enforced. One leniency: a
+// SetParameterAttributesStruct's Notification must be there but is not
+// read when NotificationChange is false (tag option when=), because its
+// value then means nothing and GenieACS sends it empty. Every failure is a
 // *DecodeError whose Fault method gives the answer to send:
 //
 //	ErrSyntax, ErrNotEnvelope   no fault (nil): end the session

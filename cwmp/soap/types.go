@@ -44,7 +44,7 @@ type ParameterAttributeStruct struct {
 type SetParameterAttributesStruct struct {
 	Name               string   `cwmp:"Name,max=256"`
 	NotificationChange bool     `cwmp:"NotificationChange"`
-	Notification       int32    `cwmp:"Notification,range=0:6"`
+	Notification       int32    `cwmp:"Notification,range=0:6,when=NotificationChange"`
 	AccessListChange   bool     `cwmp:"AccessListChange"`
 	AccessList         []string `cwmp:"AccessList,array=xsd:string,max=64"`
 }
