@@ -230,6 +230,14 @@ func (d *daemon) connReqAddr() (addr string, fixed bool) {
 // the ACS (active notification). The conductor calls it after every change
 // of the state, the control socket after the operator's; it returns what
 // the operator should know about the port, or "".
+// forgetFailedBind lets the next syncConnReq try again an address a bind
+// failed on.
+func (d *daemon) forgetFailedBind() {
+	d.crMove.Lock()
+	d.crTried, d.crNotice = "", ""
+	d.crMove.Unlock()
+}
+
 func (d *daemon) syncConnReq() string {
 	d.crMove.Lock()
 	defer d.crMove.Unlock()

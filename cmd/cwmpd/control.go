@@ -115,8 +115,13 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Info().Strs("settings", settingNamesOf(req.Assign)).Msg("settings changed by the operator")
-		if n := d.syncConnReq(); slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
-			notice = n
+		if slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
+			// The operator sets the port again after freeing it: try
+			// again, not only when the setting changes.
+			d.forgetFailedBind()
+			notice = d.syncConnReq()
+		} else {
+			d.syncConnReq()
 		}
 		d.kickConductor()
 	case "reset":

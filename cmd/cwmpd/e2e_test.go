@@ -459,6 +459,14 @@ func TestE2EConnectionRequestPortMovesLive(t *testing.T) {
 	if p := runBin(t, "print", "--state", state); !strings.Contains(p.stdout, "connection-request-port: "+taken) {
 		t.Fatalf("the setting was not kept for the next start:\n%s", p.stdout)
 	}
+	// The operator frees the port and sets it again: now it moves.
+	busy.Close()
+	if r := runBin(t, "set", "--state", state, "connection-request-port="+taken); r.code != 0 || r.stderr != "" {
+		t.Fatalf("set again once free: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	waitFor(t, func() bool {
+		return strings.HasPrefix(onlyDevice(t, srv).ConnectionRequest, "http://127.0.0.1:"+taken+"/")
+	}, "the URL on the freed port at the ACS")
 	a.stop()
 }
 
