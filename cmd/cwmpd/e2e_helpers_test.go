@@ -63,8 +63,13 @@ func (a *agent) logs() string {
 
 // defaultsFor writes a factory-default settings file pointing at srv.
 func defaultsFor(t *testing.T, srv *acsim.Server, extra ...string) string {
+	return defaultsAt(t, srv.URL(), extra...)
+}
+
+// defaultsAt writes a factory-default settings file pointing at acsURL.
+func defaultsAt(t *testing.T, acsURL string, extra ...string) string {
 	lines := append([]string{
-		"acs-url=" + srv.URL(), "username=cpe", "password=cpe-secret",
+		"acs-url=" + acsURL, "username=cpe", "password=cpe-secret",
 		"connection-request-username=acs", "connection-request-password=cr-secret",
 		"periodic-inform-interval=1h",
 	}, extra...)

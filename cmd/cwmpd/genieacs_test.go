@@ -754,14 +754,5 @@ func (e *genieEl) header(local string) string { return e.child("Header").text(lo
 
 // genieDefaults writes factory settings for an agent of this ACS.
 func genieDefaults(t *testing.T, acsURL string, extra ...string) string {
-	lines := append([]string{
-		"acs-url=" + acsURL, "username=cpe", "password=cpe-secret",
-		"connection-request-username=acs", "connection-request-password=cr-secret",
-		"periodic-inform-interval=1h",
-	}, extra...)
-	p := filepath.Join(t.TempDir(), "defaults.conf")
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return defaultsAt(t, acsURL, extra...)
 }
