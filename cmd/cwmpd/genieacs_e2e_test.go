@@ -205,15 +205,7 @@ func TestE2EGenieACSBootstrapAndConnectionRequest(t *testing.T) {
 				[3]string{"Device.ManagementServer.PeriodicInformEnable", "true", "xsd:boolean"},
 				[3]string{"Device.ManagementServer.PeriodicInformInterval", "300", "xsd:unsignedInt"},
 				[3]string{"Device.ManagementServer.PeriodicInformTime", informTime, "xsd:dateTime"})
-		}, check: func(_ *genieACS, resp *genieEl) error {
-			if err := expectMethod(resp, "SetParameterValuesResponse"); err != nil {
-				return err
-			}
-			if s := resp.text("Status"); s != "0" && s != "1" {
-				return fmt.Errorf("status %q", s)
-			}
-			return nil
-		}},
+		}, check: okStatus("SetParameterValuesResponse")},
 	)
 	a := startAgent(t, t.TempDir(), "--defaults", genieDefaults(t, g.URL()))
 	g.waitEnded(t, 1, a)
@@ -338,15 +330,7 @@ func TestE2EGenieACSTasks(t *testing.T) {
 			check: okMethod("DeleteObjectResponse")},
 		genieRPC{id: "19a6f2c4e800300", build: func(g *genieACS) string {
 			return genieDownload("19a6f2c4e800300", "3 Vendor Configuration File", g.fs.URL+"/ntp.alter", len(alter), "")
-		}, check: func(_ *genieACS, resp *genieEl) error {
-			if err := expectMethod(resp, "DownloadResponse"); err != nil {
-				return err
-			}
-			if s := resp.text("Status"); s != "0" && s != "1" {
-				return fmt.Errorf("status %q", s)
-			}
-			return nil
-		}},
+		}, check: okStatus("DownloadResponse")},
 	)
 	if err := genieConnectionRequest(crURL, "acs", "cr-secret"); err != nil {
 		t.Fatalf("GenieACS's connection request: %v\nagent log:\n%s", err, a.logs())
@@ -465,4 +449,18 @@ func TestE2EGenieACSOverTLSAsksForBasic(t *testing.T) {
 		}
 	}
 	a.stop()
+}
+
+// okStatus checks an answer is the method named, with Status 0 (applied)
+// or 1 (applied at the next reboot).
+func okStatus(method string) func(*genieACS, *genieEl) error {
+	return func(_ *genieACS, resp *genieEl) error {
+		if err := expectMethod(resp, method); err != nil {
+			return err
+		}
+		if s := resp.text("Status"); s != "0" && s != "1" {
+			return fmt.Errorf("status %q", s)
+		}
+		return nil
+	}
 }
