@@ -219,17 +219,6 @@ func (d *daemon) connReqAddr() (addr string, fixed bool) {
 	return net.JoinHostPort(strings.Trim(host, "[]"), port), false
 }
 
-// syncConnReq makes the connection-request server match the state: not
-// listening while connection requests are off, else listening on the
-// connection-request-port setting. A changed port is bound before the old
-// one is closed: when it cannot be, connection requests keep working where
-// they were (and the move is not tried again until the setting changes).
-// When nothing listens (connection requests just turned on) and the port
-// cannot be bound, bindLater keeps trying in the background.
-// The ConnectionRequestURL published follows, and the watcher reports it to
-// the ACS (active notification). The conductor calls it after every change
-// of the state, the control socket after the operator's; it returns what
-// the operator should know about the port, or "".
 // forgetFailedBind lets the next syncConnReq try again an address a bind
 // failed on.
 func (d *daemon) forgetFailedBind() {
@@ -238,6 +227,18 @@ func (d *daemon) forgetFailedBind() {
 	d.crMove.Unlock()
 }
 
+// syncConnReq makes the connection-request server match the state: not
+// listening while connection requests are off, else listening on the
+// connection-request-port setting. A changed port is bound before the old
+// one is closed: when it cannot be, connection requests keep working where
+// they were (and the move is not tried again until the setting changes or
+// the operator sets it again: forgetFailedBind).
+// When nothing listens (connection requests just turned on) and the port
+// cannot be bound, bindLater keeps trying in the background.
+// The ConnectionRequestURL published follows, and the watcher reports it to
+// the ACS (active notification). The conductor calls it after every change
+// of the state, the control socket after the operator's; it returns what
+// the operator should know about the port, or "".
 func (d *daemon) syncConnReq() string {
 	d.crMove.Lock()
 	defer d.crMove.Unlock()
@@ -282,7 +283,7 @@ func (d *daemon) syncConnReq() string {
 			d.crNotice = fmt.Sprintf("%s cannot be listened on (%v); cwmpd keeps trying, and connection requests are off until it can", addr, errors.Unwrap(err))
 			return d.crNotice
 		}
-		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts", addr, errors.Unwrap(err), cur)
+		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts, or until the port is free and set again", addr, errors.Unwrap(err), cur)
 		return d.crNotice
 	}
 	d.crNotice = ""
