@@ -198,6 +198,28 @@ func (d *daemon) connReqWanted() bool {
 
 const paramHTTPConnReqEnable = "Device.ManagementServer.HTTPConnectionRequestEnable"
 
+// connReqListenFixed: --connreq-listen names a port, so the setting does
+// not move the listener.
+func (d *daemon) connReqListenFixed() bool {
+	_, p, err := net.SplitHostPort(d.cfg.crListen)
+	return err == nil && p != ""
+}
+
+// connReqPortWanted is connection-request-port as a number (-1 when it is
+// not one): what connReqAddr would listen on, without building the address.
+func (d *daemon) connReqPortWanted() int {
+	port := -1
+	d.store.View(func(s *projections.State) {
+		v := s.Settings.Get(projections.SettingConnectionRequestPort)
+		if v == "" {
+			port = 7547
+		} else if n, err := strconv.Atoi(v); err == nil {
+			port = n
+		}
+	})
+	return port
+}
+
 // connReqAddr is where connection requests are listened for:
 // --connreq-listen when it names a port (fixed: true), else its host (all
 // addresses without it) with the connection-request-port setting.
@@ -257,19 +279,23 @@ func (d *daemon) syncConnReq() string {
 		}
 		return ""
 	}
-	addr, fixed := d.connReqAddr()
+	// The conductor asks on every turn of its loop, a few times a
+	// session: when nothing moved, the answer costs no allocation.
 	cur := d.cr.Addr()
 	if cur != nil {
-		if fixed {
-			return fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
-		}
-		if a, ok := cur.(*net.TCPAddr); ok {
-			if _, port, _ := net.SplitHostPort(addr); port == strconv.Itoa(a.Port) {
-				d.crTried, d.crNotice = "", ""
-				return ""
+		if d.connReqListenFixed() {
+			if cur != d.crFixedAt {
+				d.crFixedAt = cur
+				d.crFixedNote = fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
 			}
+			return d.crFixedNote
+		}
+		if a, ok := cur.(*net.TCPAddr); ok && a.Port == d.connReqPortWanted() {
+			d.crTried, d.crNotice = "", ""
+			return ""
 		}
 	}
+	addr, _ := d.connReqAddr()
 	if addr == d.crTried {
 		return d.crNotice
 	}

@@ -237,6 +237,10 @@ type daemon struct {
 	// crTried is the address a failed bind was last tried on, crNotice
 	// what the operator was told then (guarded by crMove).
 	crTried, crNotice string
+	// crFixedNote tells the operator that --connreq-listen holds the
+	// port, built once for the listener crFixedAt (guarded by crMove).
+	crFixedAt   net.Addr
+	crFixedNote string
 	// crCtx ends with the connection-request server; crBinding is set
 	// while bindLater retries in the background, crStopped once the
 	// server is stopped (both guarded by crMove); crBinds waits for it.
