@@ -60,6 +60,8 @@ type connReqOptions struct {
 type connReqs struct {
 	opt   connReqOptions
 	route *acsRoute
+	// fixed: --connreq-listen names the port (listenFixed).
+	fixed bool
 
 	mu  sync.Mutex
 	url string // the published ConnectionRequestURL, "" while nothing listens
@@ -94,7 +96,7 @@ type connReqs struct {
 // newConnReqs makes the connection-request side; nothing listens until
 // start.
 func newConnReqs(opt connReqOptions) *connReqs {
-	c := &connReqs{opt: opt}
+	c := &connReqs{opt: opt, fixed: listenFixed(opt.listen)}
 	c.route = &acsRoute{
 		fixed: opt.host != "",
 		acsURL: func() string {
@@ -322,9 +324,12 @@ const paramHTTPConnReqEnable = "Device.ManagementServer.HTTPConnectionRequestEna
 const paramCRURL = "Device.ManagementServer.ConnectionRequestURL"
 
 // listenFixed: --connreq-listen names a port, so the setting does not
-// move the listener.
-func (c *connReqs) listenFixed() bool {
-	_, p, err := net.SplitHostPort(c.opt.listen)
+// move the listener. Worked out once, in newConnReqs: the flag does not
+// change, and sync asks on every turn of the conductor's loop, where
+// SplitHostPort's error for a host alone or no flag at all (the default)
+// would be an allocation each time.
+func listenFixed(listen string) bool {
+	_, p, err := net.SplitHostPort(listen)
 	return err == nil && p != ""
 }
 
@@ -406,7 +411,7 @@ func (c *connReqs) sync() string {
 	// session: when nothing moved, the answer costs no allocation.
 	cur := c.srv.Addr()
 	if cur != nil {
-		if c.listenFixed() {
+		if c.fixed {
 			if cur != c.fixedAt {
 				c.fixedAt = cur
 				c.fixedNote = fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
