@@ -501,7 +501,10 @@ func (c *connReqs) noteInformed(params []soap.ParameterValueStruct) {
 // (forced active notification) when the agent, restarted without a boot
 // and so without an Inform of its own, listens on a URL the ACS has not
 // been told: an address that changed while it was down, another port.
-// Called once, after start and before the conductor runs.
+// With no URL kept (no Inform of this boot acknowledged) it announces the
+// URL, moved or not: the journal does not hold what an Inform carried
+// (docs/decisions.md). Called once, after start and before the conductor
+// runs.
 func (c *connReqs) announceIfMoved(ctx context.Context) {
 	b, _, _ := c.opt.j.GetMeta(metaInformedCRURL)
 	c.informed = string(b)
