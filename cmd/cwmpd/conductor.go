@@ -62,7 +62,7 @@ func (d *daemon) conductOnce(ctx, sessionCtx context.Context, wake <-chan struct
 		}
 		// The ACS (EnableCWMP, HTTPConnectionRequestEnable) or the
 		// operator may have turned connection requests off or on.
-		d.syncConnReq()
+		d.cr.sync()
 		var dec projections.Decision
 		now := d.clock()
 		d.store.View(func(s *projections.State) { dec = projections.Decide(s, now) })
@@ -213,7 +213,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 	// The Inform's ConnectionRequestURL names the route to this ACS: the
 	// ACS URL may have changed since the last session (a new ACS's
 	// BOOTSTRAP must not carry the route to the old one).
-	d.refreshRoute(ctx)
+	d.cr.refreshRoute(ctx)
 	var host datamodel.HostSnapshot
 	var changes bool
 	d.store.View(func(s *projections.State) { changes = s.Pending.Has(projections.EventValueChange, "") })
@@ -256,7 +256,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 		Password: settings.Get(projections.SettingPassword),
 		Logger:   d.log.With().Str("component", "transport").Logger(),
 		// The dial notes the route to the ACS: ConnectionRequestURL names it.
-		DialContext: d.acsDialer(),
+		DialContext: d.cr.acsDialer(),
 	}
 	// A configured certificate that cannot be read fails the session: a
 	// missing CA file must never widen trust to the system roots.
@@ -298,49 +298,9 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 	defer client.Close()
 	out, err := driver.Run(ctx, session.NewCore(in), client)
 	if err == nil && (out.Failure == nil || out.Failure.Delivered) {
-		d.noteInformedCRURL(in.Parameters)
+		d.cr.noteInformed(in.Parameters)
 	}
 	return err
-}
-
-// paramCRURL is the forced-inform parameter the ACS calls back on.
-const paramCRURL = "Device.ManagementServer.ConnectionRequestURL"
-
-// noteInformedCRURL keeps the ConnectionRequestURL of an Inform the ACS
-// acknowledged, for a later restart of the agent alone to compare with.
-// Written only when it changes: not a write per session.
-func (d *daemon) noteInformedCRURL(params []soap.ParameterValueStruct) {
-	for _, p := range params {
-		if p.Name != paramCRURL || p.Value == d.informedCRURL {
-			continue
-		}
-		if err := d.j.PutMeta(metaInformedCRURL, []byte(p.Value)); err != nil {
-			d.log.Warn().Err(err).Msg("informed ConnectionRequestURL not kept")
-			return
-		}
-		d.informedCRURL = p.Value
-	}
-}
-
-// connectionRequestURLMoved raises an active VALUE CHANGE of
-// ConnectionRequestURL (forced active notification) when the agent,
-// restarted without a boot and so without an Inform of its own, listens
-// on a URL the ACS has not been told: an address that changed while it was
-// down, another port.
-func (d *daemon) connectionRequestURLMoved(ctx context.Context) {
-	b, _, _ := d.j.GetMeta(metaInformedCRURL)
-	d.informedCRURL = string(b)
-	d.crMu.Lock()
-	now := d.crURL
-	d.crMu.Unlock()
-	if now == "" || now == d.informedCRURL {
-		return
-	}
-	if _, err := d.store.Append(ctx, event.ValueChanged{Active: true, Changes: []event.ParamValue{
-		{Name: paramCRURL, Value: now, Type: "string"}}}); err != nil {
-		d.log.Error().Err(err).Msg("ConnectionRequestURL change not journaled")
-		d.noteJournalError(err)
-	}
 }
 
 // failingPoster fails every POST with a configuration message.
@@ -393,7 +353,7 @@ func (d *daemon) pollValues(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		d.refreshRoute(ctx)
+		d.cr.refreshRoute(ctx)
 		if err := d.watcher.Poll(record); err != nil {
 			// The changes stay unreported: the next poll finds them again.
 			d.log.Error().Err(err).Msg("value change not journaled; retried at the next poll")

@@ -5,22 +5,114 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	neturl "net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/cwmp/connreq"
+	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/journal"
 	"github.com/cwmpd/cwmpd/projections"
 	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
 )
 
-// startConnectionRequests runs the connection-request server. Its secret
-// path is drawn once and kept in the journal's metadata, so
-// ConnectionRequestURL survives restarts.
+// connReqOptions is what connReqs is given when it is made: it reaches the
+// rest of the daemon only through these.
+type connReqOptions struct {
+	listen   string        // --connreq-listen
+	host     string        // --connreq-host
+	burst    int           // --connreq-burst
+	interval time.Duration // --connreq-interval
+
+	store *live.Store      // the settings and parameters it follows; accepted requests are journaled here
+	j     *journal.Journal // metadata: the secret path, the URL last informed
+	log   zerolog.Logger   // the daemon's
+	kick  func()           // wakes the conductor (an accepted request)
+	// journalErr is told of a refused append (print shows a full disk).
+	journalErr func(error)
+}
+
+// connReqs is the daemon's connection-request side. It owns:
+//   - the connreq.Server's life: start, live moves to a changed
+//     connection-request-port, closing and opening again as connection
+//     requests are turned off and on, background bind retries while the
+//     port is taken, stop;
+//   - what the operator is told about the port (sync's notices);
+//   - the published ConnectionRequestURL (url), its host following the
+//     route to the ACS (route);
+//   - the URL last acknowledged in an Inform (journal metadata), which a
+//     restart of the agent alone compares with.
+//
+// Locks, in this order: move serialises every change of the listener
+// (so url is written only under it) and guards srv, tried, notice,
+// fixedAt, fixedNote, ctx, cancel, binding and stopped. Under move are
+// taken, one at a time and each released before the next, the store's
+// lock (View), route.mu (hostNow) and mu. mu guards url alone; it is also
+// taken inside the store's View (the model's Runtime reads the URL while
+// composing an Inform), so nothing is locked under it. route.mu is
+// released before route's change callback takes move.
+type connReqs struct {
+	opt   connReqOptions
+	route *acsRoute
+	// fixed: --connreq-listen names the port (listenFixed).
+	fixed bool
+
+	mu  sync.Mutex
+	url string // the published ConnectionRequestURL, "" while nothing listens
+
+	move sync.Mutex
+	// srv is the connection-request server (nil until start made it, or
+	// when it could not be made).
+	srv *connreq.Server
+	// tried is the address a failed bind was last tried on, notice what
+	// the operator was told then.
+	tried, notice string
+	// fixedNote tells the operator that --connreq-listen holds the port,
+	// built once for the listener fixedAt: sync runs on every turn of the
+	// conductor's loop and must not format it each time.
+	fixedAt   net.Addr
+	fixedNote string
+	// ctx ends with the server (stop); binding is set while bindLater
+	// retries in the background, stopped once stop began; binds waits for
+	// the background retry.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	binding bool
+	stopped bool
+	binds   sync.WaitGroup
+
+	// informed caches metaInformedCRURL. The conductor's alone: read by
+	// announceIfMoved before the conductor starts, then written by
+	// noteInformed from the conductor's sessions.
+	informed string
+}
+
+// newConnReqs makes the connection-request side; nothing listens until
+// start.
+func newConnReqs(opt connReqOptions) *connReqs {
+	c := &connReqs{opt: opt, fixed: listenFixed(opt.listen)}
+	c.route = &acsRoute{
+		fixed: opt.host != "",
+		acsURL: func() string {
+			var raw string
+			opt.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
+			return raw
+		},
+		changed: c.republish,
+	}
+	return c
+}
+
+// start makes and starts the connection-request server. Its secret path
+// is drawn once and kept in the journal's metadata, so
+// ConnectionRequestURL survives restarts. An error means there is no
+// server: sync then tells the operator so, and stop does nothing more.
 //
 // What is journaled: accepted requests (they raise "6 CONNECTION REQUEST";
 // several before the session starts still make one session, the event
@@ -29,28 +121,29 @@ import (
 // handshake, stale nonces, rate-limited requests, wrong paths and wrong
 // methods are only counted in the log: journaling each of a flood would
 // wear the flash for nothing.
-func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
+func (c *connReqs) start(ctx context.Context) error {
 	path := ""
-	if b, ok, _ := d.j.GetMeta(metaCRPath); ok && connreq.ValidPath(string(b)) == nil {
+	if b, ok, _ := c.opt.j.GetMeta(metaCRPath); ok && connreq.ValidPath(string(b)) == nil {
 		path = string(b)
 	} else {
 		p, err := connreq.NewPath(nil)
 		if err != nil {
-			return func() {}, err
+			return err
 		}
-		if err := d.j.PutMeta(metaCRPath, []byte(p)); err != nil {
-			return func() {}, err
+		if err := c.opt.j.PutMeta(metaCRPath, []byte(p)); err != nil {
+			return err
 		}
 		path = p
 	}
-	addr, _ := d.connReqAddr()
+	addr, _ := c.addr()
+	log := c.opt.log
 	var limited, stray atomic.Int64
 	srv, err := connreq.New(connreq.Config{
 		Addr: addr,
 		Path: path,
 		Credentials: func() (string, string) {
 			var u, p string
-			d.store.View(func(s *projections.State) {
+			c.opt.store.View(func(s *projections.State) {
 				u = s.Settings.Get(projections.SettingConnectionRequestUsername)
 				p = s.Settings.Get(projections.SettingConnectionRequestPassword)
 			})
@@ -64,65 +157,46 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 				// Not rate-limited (a scanner on 7547 sends these): journaling
 				// them would let anyone force flash writes.
 				if n := stray.Add(1); n == 1 || n%100 == 0 {
-					d.log.Warn().Int64("count", n).Str("remote", a.Remote).Str("reason", a.Reason).Msg("stray request on the connection-request port")
+					log.Warn().Int64("count", n).Str("remote", a.Remote).Str("reason", a.Reason).Msg("stray request on the connection-request port")
 				}
 				return
 			case connreq.ReasonRateLimited:
 				if n := limited.Add(1); n == 1 || n%100 == 0 {
-					d.log.Warn().Int64("refused", n).Str("remote", a.Remote).Msg("connection requests rate-limited (503)")
+					log.Warn().Int64("refused", n).Str("remote", a.Remote).Msg("connection requests rate-limited (503)")
 				}
 				return
 			}
-			if a.Accepted && !d.connReqWanted() {
+			if a.Accepted && !c.wanted() {
 				// Turned off a moment ago: the listener is being closed.
-				d.log.Warn().Str("remote", a.Remote).Msg("connection request while connection requests are off: ignored")
+				log.Warn().Str("remote", a.Remote).Msg("connection request while connection requests are off: ignored")
 				return
 			}
-			if _, err := d.store.Append(ctx, event.ConnectionRequestReceived{Remote: a.Remote, Accepted: a.Accepted, Reason: reasonUnlessAccepted(a)}); err != nil {
-				d.log.Error().Err(err).Msg("connection request not journaled")
-				d.noteJournalError(err)
+			if _, err := c.opt.store.Append(ctx, event.ConnectionRequestReceived{Remote: a.Remote, Accepted: a.Accepted, Reason: reasonUnlessAccepted(a)}); err != nil {
+				log.Error().Err(err).Msg("connection request not journaled")
+				c.opt.journalErr(err)
 				return
 			}
 			if a.Accepted {
-				d.log.Info().Str("remote", a.Remote).Msg("connection request accepted")
-				d.kickConductor()
+				log.Info().Str("remote", a.Remote).Msg("connection request accepted")
+				c.opt.kick()
 			} else {
-				d.log.Warn().Str("remote", a.Remote).Str("reason", a.Reason).Msg("connection request refused")
+				log.Warn().Str("remote", a.Remote).Str("reason", a.Reason).Msg("connection request refused")
 			}
 		},
-		Burst:    d.cfg.crBurst,
-		Interval: d.cfg.crInterval,
-		Logger:   d.log.With().Str("component", "connreq").Logger(),
+		Burst:    c.opt.burst,
+		Interval: c.opt.interval,
+		Logger:   log.With().Str("component", "connreq").Logger(),
 	})
 	if err != nil {
-		return func() {}, err
+		return err
 	}
-	// publish sets the ConnectionRequestURL from where the server listens:
-	// empty while it does not (connection requests off, port unavailable).
-	publish := func() {
-		url := ""
-		if srv.Addr() != nil {
-			url = srv.URL(d.crHostNow())
-		}
-		d.crMu.Lock()
-		d.crURL = url
-		d.crMu.Unlock()
-	}
-	lctx, stop := context.WithCancel(ctx)
-	stopAll := func() {
-		stop()
-		d.crMove.Lock()
-		d.crStopped = true // no background bind starts from now on
-		d.crMove.Unlock()
-		d.crBinds.Wait()
-		srv.Close()
-	}
-	d.crMove.Lock()
-	defer d.crMove.Unlock()
-	d.cr, d.crPublish, d.crCtx = srv, publish, lctx
-	if !d.connReqWanted() {
-		d.log.Info().Msg("connection requests are off (enabled=no or HTTPConnectionRequestEnable false): not listening")
-		return stopAll, nil
+	lctx, cancel := context.WithCancel(ctx)
+	c.move.Lock()
+	defer c.move.Unlock()
+	c.srv, c.ctx, c.cancel = srv, lctx, cancel
+	if !c.wanted() {
+		log.Info().Msg("connection requests are off (enabled=no or HTTPConnectionRequestEnable false): not listening")
+		return nil
 	}
 	if err := srv.Start(); err != nil {
 		// The port may be held for a moment (a previous instance still
@@ -130,62 +204,110 @@ func (d *daemon) startConnectionRequests(ctx context.Context) (func(), error) {
 		// without connection requests until the next restart. The URL is
 		// published once bound; the watcher reports the change (the
 		// parameter is active-notified).
-		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port unavailable; retrying in the background, the ACS cannot ask for sessions meanwhile")
-		d.bindLater()
-		return stopAll, nil
+		log.Error().Err(err).Str("addr", addr).Msg("connection-request port unavailable; retrying in the background, the ACS cannot ask for sessions meanwhile")
+		c.bindLater()
+		return nil
 	}
-	publish()
-	return stopAll, nil
+	c.publish()
+	return nil
+}
+
+// stop ends the connection-request server for good: no background bind
+// starts or goes on, and the port is closed when it returns. It must run
+// before the journal closes (an accepted request or a late bind uses it).
+func (c *connReqs) stop() {
+	c.move.Lock()
+	cancel, srv := c.cancel, c.srv
+	c.move.Unlock()
+	if cancel != nil {
+		cancel() // ends bindLater's retries
+	}
+	c.move.Lock()
+	c.stopped = true // no background bind starts from now on
+	c.move.Unlock()
+	c.binds.Wait()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// URL is the published ConnectionRequestURL: empty while nothing listens
+// (connection requests off, port unavailable).
+func (c *connReqs) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.url
+}
+
+// publish sets the ConnectionRequestURL from where the server listens.
+// Called with move held.
+func (c *connReqs) publish() {
+	url := ""
+	if c.srv.Addr() != nil {
+		url = c.srv.URL(c.hostNow())
+	}
+	c.mu.Lock()
+	c.url = url
+	c.mu.Unlock()
+}
+
+// republish follows a new route to the ACS: the published URL's host
+// changed. Before start there is nothing to publish yet.
+func (c *connReqs) republish() {
+	c.move.Lock()
+	defer c.move.Unlock()
+	if c.srv != nil {
+		c.publish()
+	}
 }
 
 // bindLater keeps trying, in the background, to listen for connection
 // requests on the connection-request port while they are wanted and the
 // server does not listen: the port was taken when the agent started, or
 // when connection requests were turned on. It stops once the server
-// listens, connection requests are turned off (syncConnReq tries again
-// when they are turned on) or the agent stops. One runs at a time. Called
-// with crMove held.
-func (d *daemon) bindLater() {
-	if d.crBinding || d.crStopped || d.crCtx == nil || d.crCtx.Err() != nil {
+// listens, connection requests are turned off (sync tries again when they
+// are turned on) or the agent stops. One runs at a time. Called with move
+// held.
+func (c *connReqs) bindLater() {
+	if c.binding || c.stopped || c.ctx == nil || c.ctx.Err() != nil {
 		return
 	}
-	d.crBinding = true
-	d.crBinds.Add(1)
+	c.binding = true
+	c.binds.Add(1)
 	go func() {
-		defer d.crBinds.Done()
+		defer c.binds.Done()
 		b := backoff.NewExponentialBackOff()
 		b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = time.Second, 5*time.Minute, 0
 		bind := func() error {
-			d.crMove.Lock()
-			defer d.crMove.Unlock()
-			if d.crCtx.Err() != nil || !d.connReqWanted() || d.cr.Addr() != nil {
+			c.move.Lock()
+			defer c.move.Unlock()
+			if c.ctx.Err() != nil || !c.wanted() || c.srv.Addr() != nil {
 				// Stopping, turned off meanwhile, or listening already (a
-				// changed port bound by syncConnReq). Cleared under the
-				// same lock: a syncConnReq that fails to bind next starts
-				// a new one.
-				d.crBinding = false
+				// changed port bound by sync). Cleared under the same
+				// lock: a sync that fails to bind next starts a new one.
+				c.binding = false
 				return nil
 			}
-			addr, _ := d.connReqAddr() // the setting may have changed meanwhile
-			if err := d.cr.Rebind(addr); err != nil {
+			addr, _ := c.addr() // the setting may have changed meanwhile
+			if err := c.srv.Rebind(addr); err != nil {
 				return err
 			}
-			d.crBinding = false
-			d.crTried, d.crNotice = "", ""
-			d.crPublish()
-			d.log.Info().Str("addr", d.cr.Addr().String()).Msg("connection-request port bound")
+			c.binding = false
+			c.tried, c.notice = "", ""
+			c.publish()
+			c.opt.log.Info().Str("addr", c.srv.Addr().String()).Msg("connection-request port bound")
 			return nil
 		}
-		backoff.Retry(bind, backoff.WithContext(b, d.crCtx)) // ends with nil, or when the agent stops
+		backoff.Retry(bind, backoff.WithContext(b, c.ctx)) // ends with nil, or when the agent stops
 	}()
 }
 
-// connReqWanted: connection requests are accepted only while CWMP is
-// enabled (EnableCWMP, the operator's enabled) and HTTPConnectionRequestEnable
-// is true (digest D§13.1, D§14: false empties the URL and closes the port).
-func (d *daemon) connReqWanted() bool {
+// wanted: connection requests are accepted only while CWMP is enabled
+// (EnableCWMP, the operator's enabled) and HTTPConnectionRequestEnable is
+// true (digest D§13.1, D§14: false empties the URL and closes the port).
+func (c *connReqs) wanted() bool {
 	want := true
-	d.store.View(func(s *projections.State) {
+	c.opt.store.View(func(s *projections.State) {
 		want = s.Settings.Bool(projections.SettingEnabled, true)
 		if v, ok := s.Params.Values[paramHTTPConnReqEnable]; ok {
 			if b, err := strconv.ParseBool(v.Value); err == nil && !b {
@@ -198,18 +320,24 @@ func (d *daemon) connReqWanted() bool {
 
 const paramHTTPConnReqEnable = "Device.ManagementServer.HTTPConnectionRequestEnable"
 
-// connReqListenFixed: --connreq-listen names a port, so the setting does
-// not move the listener.
-func (d *daemon) connReqListenFixed() bool {
-	_, p, err := net.SplitHostPort(d.cfg.crListen)
+// paramCRURL is the forced-inform parameter the ACS calls back on.
+const paramCRURL = "Device.ManagementServer.ConnectionRequestURL"
+
+// listenFixed: --connreq-listen names a port, so the setting does not
+// move the listener. Worked out once, in newConnReqs: the flag does not
+// change, and sync asks on every turn of the conductor's loop, where
+// SplitHostPort's error for a host alone or no flag at all (the default)
+// would be an allocation each time.
+func listenFixed(listen string) bool {
+	_, p, err := net.SplitHostPort(listen)
 	return err == nil && p != ""
 }
 
-// connReqPortWanted is connection-request-port as a number (-1 when it is
-// not one): what connReqAddr would listen on, without building the address.
-func (d *daemon) connReqPortWanted() int {
+// portWanted is connection-request-port as a number (-1 when it is not
+// one): what addr would listen on, without building the address.
+func (c *connReqs) portWanted() int {
 	port := -1
-	d.store.View(func(s *projections.State) {
+	c.opt.store.View(func(s *projections.State) {
 		v := s.Settings.Get(projections.SettingConnectionRequestPort)
 		if v == "" {
 			port = 7547
@@ -220,37 +348,37 @@ func (d *daemon) connReqPortWanted() int {
 	return port
 }
 
-// connReqAddr is where connection requests are listened for:
-// --connreq-listen when it names a port (fixed: true), else its host (all
-// addresses without it) with the connection-request-port setting.
-func (d *daemon) connReqAddr() (addr string, fixed bool) {
+// addr is where connection requests are listened for: --connreq-listen
+// when it names a port (fixed: true), else its host (all addresses
+// without it) with the connection-request-port setting.
+func (c *connReqs) addr() (addr string, fixed bool) {
 	var port string
-	d.store.View(func(s *projections.State) {
+	c.opt.store.View(func(s *projections.State) {
 		port = s.Settings.Get(projections.SettingConnectionRequestPort)
 	})
 	if port == "" {
 		port = "7547"
 	}
-	host := d.cfg.crListen
-	if h, p, err := net.SplitHostPort(d.cfg.crListen); err == nil {
+	host := c.opt.listen
+	if h, p, err := net.SplitHostPort(c.opt.listen); err == nil {
 		if p != "" {
-			return d.cfg.crListen, true
+			return c.opt.listen, true
 		}
 		host = h
 	}
 	return net.JoinHostPort(strings.Trim(host, "[]"), port), false
 }
 
-// forgetFailedBind lets the next syncConnReq try again an address a bind
-// failed on.
-func (d *daemon) forgetFailedBind() {
-	d.crMove.Lock()
-	d.crTried, d.crNotice = "", ""
-	d.crMove.Unlock()
+// forgetFailedBind lets the next sync try again an address a bind failed
+// on: the operator set the port again after freeing it.
+func (c *connReqs) forgetFailedBind() {
+	c.move.Lock()
+	c.tried, c.notice = "", ""
+	c.move.Unlock()
 }
 
-// syncConnReq makes the connection-request server match the state: not
-// listening while connection requests are off, else listening on the
+// sync makes the connection-request server match the state: not listening
+// while connection requests are off, else listening on the
 // connection-request-port setting. A changed port is bound before the old
 // one is closed: when it cannot be, connection requests keep working where
 // they were (and the move is not tried again until the setting changes or
@@ -261,60 +389,60 @@ func (d *daemon) forgetFailedBind() {
 // the ACS (active notification). The conductor calls it after every change
 // of the state, the control socket after the operator's; it returns what
 // the operator should know about the port, or "".
-func (d *daemon) syncConnReq() string {
-	d.crMove.Lock()
-	defer d.crMove.Unlock()
-	if d.cr == nil {
+func (c *connReqs) sync() string {
+	c.move.Lock()
+	defer c.move.Unlock()
+	if c.srv == nil {
 		return "the connection-request server is not running; connection-request-port applies when cwmpd restarts"
 	}
-	if d.crStopped {
+	if c.stopped {
 		return "" // the agent is stopping: nothing may listen again
 	}
-	if !d.connReqWanted() {
-		d.crTried, d.crNotice = "", ""
-		if d.cr.Addr() != nil {
-			d.cr.Unbind()
-			d.crPublish()
-			d.log.Info().Msg("connection requests turned off: not listening")
+	if !c.wanted() {
+		c.tried, c.notice = "", ""
+		if c.srv.Addr() != nil {
+			c.srv.Unbind()
+			c.publish()
+			c.opt.log.Info().Msg("connection requests turned off: not listening")
 		}
 		return ""
 	}
 	// The conductor asks on every turn of its loop, a few times a
 	// session: when nothing moved, the answer costs no allocation.
-	cur := d.cr.Addr()
+	cur := c.srv.Addr()
 	if cur != nil {
-		if d.connReqListenFixed() {
-			if cur != d.crFixedAt {
-				d.crFixedAt = cur
-				d.crFixedNote = fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
+		if c.fixed {
+			if cur != c.fixedAt {
+				c.fixedAt = cur
+				c.fixedNote = fmt.Sprintf("connection requests stay on %s (--connreq-listen names the port); connection-request-port applies without it", cur)
 			}
-			return d.crFixedNote
+			return c.fixedNote
 		}
-		if a, ok := cur.(*net.TCPAddr); ok && a.Port == d.connReqPortWanted() {
-			d.crTried, d.crNotice = "", ""
+		if a, ok := cur.(*net.TCPAddr); ok && a.Port == c.portWanted() {
+			c.tried, c.notice = "", ""
 			return ""
 		}
 	}
-	addr, _ := d.connReqAddr()
-	if addr == d.crTried {
-		return d.crNotice
+	addr, _ := c.addr()
+	if addr == c.tried {
+		return c.notice
 	}
-	d.crTried = addr
-	if err := d.cr.Rebind(addr); err != nil {
-		d.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not bound")
+	c.tried = addr
+	if err := c.srv.Rebind(addr); err != nil {
+		c.opt.log.Error().Err(err).Str("addr", addr).Msg("connection-request port not bound")
 		if cur == nil {
 			// Not listening at all: keep trying, as at start, rather than
 			// leave the ACS unable to reach the device until a restart.
-			d.bindLater()
-			d.crNotice = fmt.Sprintf("%s cannot be listened on (%v); cwmpd keeps trying, and connection requests are off until it can", addr, errors.Unwrap(err))
-			return d.crNotice
+			c.bindLater()
+			c.notice = fmt.Sprintf("%s cannot be listened on (%v); cwmpd keeps trying, and connection requests are off until it can", addr, errors.Unwrap(err))
+			return c.notice
 		}
-		d.crNotice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts, or until the port is free and set again", addr, errors.Unwrap(err), cur)
-		return d.crNotice
+		c.notice = fmt.Sprintf("connection-request-port saved, but %s cannot be listened on (%v); connection requests stay on %s until cwmpd restarts, or until the port is free and set again", addr, errors.Unwrap(err), cur)
+		return c.notice
 	}
-	d.crNotice = ""
-	d.crPublish()
-	d.log.Info().Str("addr", addr).Msg("connection-request server listening")
+	c.notice = ""
+	c.publish()
+	c.opt.log.Info().Str("addr", addr).Msg("connection-request server listening")
 	return ""
 }
 
@@ -325,132 +453,68 @@ func reasonUnlessAccepted(a connreq.Attempt) string {
 	return a.Reason
 }
 
-// crHostNow is the host the ConnectionRequestURL names: --connreq-host,
+// hostNow is the host the ConnectionRequestURL names: --connreq-host,
 // else the local address of the route to the ACS (the address the ACS
 // sees the device come from, without NAT), else the first non-loopback
 // IPv4. A router has several addresses (LAN, WAN, management VLAN), and
 // its WAN one changes with DHCP or PPP: the route is what the ACS can
 // reach.
-func (d *daemon) crHostNow() string {
-	if d.cfg.crHost != "" {
-		return d.cfg.crHost
+func (c *connReqs) hostNow() string {
+	if c.opt.host != "" {
+		return c.opt.host
 	}
-	d.routeMu.Lock()
-	local := d.routeLocal
-	d.routeMu.Unlock()
-	if local != "" {
+	if local := c.route.localAddr(); local != "" {
 		return local
 	}
 	return firstIPv4()
 }
 
-// acsDialer dials the ACS as the transport's default does, noting the
-// route: a session whose connection leaves from another local address
-// than the published one moves the ConnectionRequestURL.
-func (d *daemon) acsDialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
-	dialer := &net.Dialer{KeepAlive: -1}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dialer.DialContext(ctx, network, addr)
-		if err == nil {
-			local, _ := c.LocalAddr().(*net.TCPAddr)
-			remote, _ := c.RemoteAddr().(*net.TCPAddr)
-			// addr is the ACS URL's host and port (no proxy is used).
-			host, _, _ := net.SplitHostPort(addr)
-			if local != nil && remote != nil {
-				d.noteRoute(local.IP, remote.IP, host)
-			}
-		}
-		return c, err
-	}
+// refreshRoute looks for a new route to the ACS (acsRoute.refresh); a
+// new local address moves the ConnectionRequestURL. Called at start, at
+// every poll and before every session, so that an Inform names the route
+// to the ACS it goes to.
+func (c *connReqs) refreshRoute(ctx context.Context) { c.route.refresh(ctx) }
+
+// acsDialer dials the ACS for a session, noting the route its connection
+// takes (acsRoute.dialer).
+func (c *connReqs) acsDialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.route.dialer()
 }
 
-// refreshRoute asks the kernel which local address reaches the ACS now (a
-// UDP socket's connect sends nothing) and moves the ConnectionRequestURL
-// when it changed: the WAN address of an idle router changes with no
-// session to notice. It targets the ACS address last learnt for the ACS
-// URL's host (by a session's connection or an earlier lookup); when there
-// is none, or the ACS URL has changed since (the operator's acs-url, the
-// ACS's ManagementServer.URL), the host is resolved anew, bounded by a
-// short timeout. Called at start, at every poll and before every session,
-// so that an Inform names the route to the ACS it goes to.
-func (d *daemon) refreshRoute(ctx context.Context) {
-	if d.cfg.crHost != "" {
-		return
-	}
-	var raw string
-	d.store.View(func(s *projections.State) { raw = s.Settings.Get(projections.SettingACSURL) })
-	u, err := neturl.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return
-	}
-	acs := u.Hostname()
-	d.routeMu.Lock()
-	target := d.routeRemote
-	if !strings.EqualFold(d.routeACS, acs) {
-		target = nil // learnt for another ACS
-	}
-	d.routeMu.Unlock()
-	if target == nil {
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		ips, err := net.DefaultResolver.LookupIP(rctx, "ip", acs)
-		cancel()
-		if err != nil || len(ips) == 0 {
+// noteInformed keeps the ConnectionRequestURL of an Inform the ACS
+// acknowledged, for a later restart of the agent alone to compare with.
+// Written only when it changes: not a write per session. Conductor only.
+func (c *connReqs) noteInformed(params []soap.ParameterValueStruct) {
+	for _, p := range params {
+		if p.Name != paramCRURL || p.Value == c.informed {
+			continue
+		}
+		if err := c.opt.j.PutMeta(metaInformedCRURL, []byte(p.Value)); err != nil {
+			c.opt.log.Warn().Err(err).Msg("informed ConnectionRequestURL not kept")
 			return
 		}
-		target = ips[0]
-	}
-	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: target, Port: 9})
-	if err != nil {
-		return // no route now: keep what is published
-	}
-	local := c.LocalAddr().(*net.UDPAddr).IP
-	c.Close()
-	d.noteRoute(local, target, acs)
-}
-
-// noteRoute records the local address that reaches the ACS, the ACS's
-// address remote and the ACS URL host acs it was found for, and
-// republishes the ConnectionRequestURL if the host it names changed; the
-// watcher then reports it (active notification).
-func (d *daemon) noteRoute(local, remote net.IP, acs string) {
-	if d.cfg.crHost != "" || local == nil || local.IsUnspecified() {
-		return
-	}
-	host := local.String()
-	d.routeMu.Lock()
-	if remote != nil {
-		d.routeRemote, d.routeACS = remote, acs
-	}
-	changed := host != d.routeLocal
-	d.routeLocal = host
-	d.routeMu.Unlock()
-	if !changed {
-		return
-	}
-	d.crMove.Lock()
-	defer d.crMove.Unlock()
-	if d.crPublish != nil {
-		d.crPublish()
+		c.informed = p.Value
 	}
 }
 
-// firstIPv4 is the address published when none is configured and the
-// route to the ACS is not known: the first non-loopback IPv4, else
-// loopback.
-func firstIPv4() string {
-	ifs, err := net.Interfaces()
-	if err == nil {
-		for _, ifc := range ifs {
-			if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-				continue
-			}
-			addrs, _ := ifc.Addrs()
-			for _, a := range addrs {
-				if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
-					return ipn.IP.String()
-				}
-			}
-		}
+// announceIfMoved raises an active VALUE CHANGE of ConnectionRequestURL
+// (forced active notification) when the agent, restarted without a boot
+// and so without an Inform of its own, listens on a URL the ACS has not
+// been told: an address that changed while it was down, another port.
+// With no URL kept (no Inform of this boot acknowledged) it announces the
+// URL, moved or not: the journal does not hold what an Inform carried
+// (docs/decisions.md). Called once, after start and before the conductor
+// runs.
+func (c *connReqs) announceIfMoved(ctx context.Context) {
+	b, _, _ := c.opt.j.GetMeta(metaInformedCRURL)
+	c.informed = string(b)
+	now := c.URL()
+	if now == "" || now == c.informed {
+		return
 	}
-	return "127.0.0.1"
+	if _, err := c.opt.store.Append(ctx, event.ValueChanged{Active: true, Changes: []event.ParamValue{
+		{Name: paramCRURL, Value: now, Type: "string"}}}); err != nil {
+		c.opt.log.Error().Err(err).Msg("ConnectionRequestURL change not journaled")
+		c.opt.journalErr(err)
+	}
 }

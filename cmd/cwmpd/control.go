@@ -118,10 +118,10 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 		if slices.Contains(settingNamesOf(req.Assign), projections.SettingConnectionRequestPort) {
 			// The operator sets the port again after freeing it: try
 			// again, not only when the setting changes.
-			d.forgetFailedBind()
-			notice = d.syncConnReq()
+			d.cr.forgetFailedBind()
+			notice = d.cr.sync()
 		} else {
-			d.syncConnReq()
+			d.cr.sync()
 		}
 		d.kickConductor()
 	case "reset":
@@ -129,7 +129,7 @@ func (d *daemon) control(ctx context.Context, req controlRequest) controlRespons
 			return controlResponse{Error: err.Error()}
 		}
 		d.log.Warn().Msg("reset-tr069-config: client configuration and state forgotten; next session is a BOOTSTRAP")
-		notice = d.syncConnReq()
+		notice = d.cr.sync()
 		d.kickConductor()
 	default:
 		return controlResponse{Error: fmt.Sprintf("unknown operation %q", req.Op)}

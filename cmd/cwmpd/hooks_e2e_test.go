@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/cwmpd/cwmpd/cwmp/acsim"
 	"github.com/cwmpd/cwmpd/cwmp/soap"
+	"github.com/cwmpd/cwmpd/journal"
+	"github.com/cwmpd/cwmpd/projections/event"
+	"github.com/cwmpd/cwmpd/projections/live"
 )
 
 // TestE2EHooksPlatform runs the daemon with --platform hooks: a firmware
@@ -156,4 +162,102 @@ func bootIDRig(t *testing.T) (srv *acsim.Server, bootID, state string, args []st
 	os.WriteFile(hooks, []byte(fmt.Sprintf("manufacturer=Example\noui=00AB1F\nproduct-class=RT-1\nserial-number=SN-1\nsoftware-version=1.0\nreboot=true\nboot-id-file=%s\n", bootID)), 0o600)
 	// --hooks alone selects the hooks platform, as the shipped service files use it.
 	return srv, bootID, t.TempDir(), []string{"--defaults", defaultsFor(t, srv), "--hooks", hooks}
+}
+
+// The journal does not record what an Inform carried (only its events), so
+// a restart of the agent alone that finds no ConnectionRequestURL kept as
+// informed cannot tell whether the URL moved, and announces it: here the
+// first Inform was refused (8005, nothing acknowledged, nothing kept), the
+// agent restarted on the same boot and the same port, and the next Inform
+// carries an active VALUE CHANGE of a URL that did not move, beside the
+// BOOT still owed (docs/decisions.md, "ConnectionRequestURL not known as
+// informed at a restart of the agent alone").
+func TestE2ERestartWithoutAnInformedURLAnnouncesIt(t *testing.T) {
+	srv, _, state, args := bootIDRig(t)
+	args = append(args, "--connreq-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	srv.PushFaults(acsim.FaultPlan{InformFault: 8005})
+	a := startAgent(t, state, args...)
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: failed") }, "the refused Inform")
+	before := informParam(srv, paramCRURL)
+	if before == "" {
+		t.Fatalf("the refused Inform named no ConnectionRequestURL\n%s", a.logs())
+	}
+	a.stop()
+
+	a = startAgent(t, state, args...)
+	connReq(t, srv) // a session now, not after the retry wait
+	waitFor(t, func() bool { return strings.Contains(eventCodes(onlyDevice(t, srv)), "6 CONNECTION REQUEST") }, "the session on the connection request")
+	if ev, after := eventCodes(onlyDevice(t, srv)), informParam(srv, paramCRURL); ev != "0 BOOTSTRAP,1 BOOT,4 VALUE CHANGE,6 CONNECTION REQUEST" || after != before {
+		t.Fatalf("Inform after the restart: %s, ConnectionRequestURL %s (was %s)\n%s", ev, after, before, a.logs())
+	}
+	a.stop()
+}
+
+// A journal written before the agent kept the informed ConnectionRequestURL
+// (and before it told a restart from a boot) has Booted records without the
+// device's boot identity: the first start of the newer agent on it is a
+// boot, whose Inform carries the URL, and its acknowledgement keeps it. A
+// restart of the agent alone after that, on the same URL, announces
+// nothing.
+func TestE2EUpgradeFromAJournalWithoutTheInformedURL(t *testing.T) {
+	srv, _, state, args := bootIDRig(t)
+	args = append(args, "--connreq-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	writeOldJournal(t, state, defaultsFor(t, srv))
+
+	a := startAgent(t, state, args...)
+	waitSessions(t, srv, 1, a)
+	if ev := eventCodes(onlyDevice(t, srv)); ev != "1 BOOT" {
+		t.Fatalf("first start on the old journal: %s, want a boot\n%s", ev, a.logs())
+	}
+	url := informParam(srv, paramCRURL)
+	a.stop() // after the session: its acknowledgement is kept
+
+	a = startAgent(t, state, args...)
+	connReq(t, srv)
+	waitSessions(t, srv, 2, a)
+	if !strings.Contains(a.logs(), "agent restart") {
+		t.Fatalf("not a restart of the agent alone:\n%s", a.logs())
+	}
+	if ev, now := eventCodes(onlyDevice(t, srv)), informParam(srv, paramCRURL); ev != "6 CONNECTION REQUEST" || now != url {
+		t.Fatalf("Inform after a restart on the same URL: %s, ConnectionRequestURL %s (was %s)\n%s", ev, now, url, a.logs())
+	}
+	a.stop()
+}
+
+// writeOldJournal writes the journal of an agent from before AgentRestarted
+// and the informed-connreq-url metadata: a Booted without device_boot, the
+// factory defaults, and its BOOTSTRAP session delivered.
+func writeOldJournal(t *testing.T, state, defaults string) {
+	t.Helper()
+	j, err := journal.Open(journal.Options{Dir: journalDir(state), BootID: "old", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	store, err := live.Open(j, live.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, err := readDefaults(defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := store.Append(ctx, event.Booted{Reason: event.BootPowerOn, SoftwareVersion: "1.0"},
+		event.SettingsChanged{Source: event.SourceDefaults, Changes: settingsEvents(m)}); err != nil {
+		t.Fatal(err)
+	}
+	evs := []event.InformEvent{{Code: "0 BOOTSTRAP"}, {Code: "1 BOOT"}}
+	recs, err := store.Append(ctx, event.SessionStarted{Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := recs[0].Seq
+	if _, err := store.Append(ctx, event.InformAccepted{Session: s, Events: evs, CWMPVersion: "1.4"}, event.SessionSucceeded{Session: s}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := j.GetMeta(metaInformedCRURL); ok {
+		t.Fatal("the old journal has an informed URL")
+	}
 }

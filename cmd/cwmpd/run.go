@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,7 +24,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/actions"
-	"github.com/cwmpd/cwmpd/cwmp/connreq"
 	"github.com/cwmpd/cwmpd/cwmp/datamodel"
 	"github.com/cwmpd/cwmpd/cwmp/session"
 	"github.com/cwmpd/cwmpd/journal"
@@ -225,45 +223,16 @@ type daemon struct {
 	defaults map[string]string
 	clock    func() time.Time
 
-	rpc   *datamodel.Handler
-	crURL string
-	crMu  sync.Mutex
-	// cr is the connection-request server (nil if it could not be made);
-	// crPublish sets crURL from where it listens; crMove serialises moves
-	// to a changed connection-request-port.
-	cr        *connreq.Server
-	crPublish func()
-	crMove    sync.Mutex
-	// crTried is the address a failed bind was last tried on, crNotice
-	// what the operator was told then (guarded by crMove).
-	crTried, crNotice string
-	// crFixedNote tells the operator that --connreq-listen holds the
-	// port, built once for the listener crFixedAt (guarded by crMove).
-	crFixedAt   net.Addr
-	crFixedNote string
-	// crCtx ends with the connection-request server; crBinding is set
-	// while bindLater retries in the background, crStopped once the
-	// server is stopped (both guarded by crMove); crBinds waits for it.
-	crCtx     context.Context
-	crBinding bool
-	crStopped bool
-	crBinds   sync.WaitGroup
-	// routeLocal is the local address of the route to the ACS, the
-	// published ConnectionRequestURL's host without --connreq-host;
-	// routeRemote the ACS's address (nil before it is known) and routeACS
-	// the ACS URL's host it was learnt for.
-	routeMu     sync.Mutex
-	routeLocal  string
-	routeRemote net.IP
-	routeACS    string
+	rpc *datamodel.Handler
+	// cr is the connection-request side: the server, the published
+	// ConnectionRequestURL and the route to the ACS it names.
+	cr *connReqs
 	// minFree is the journal's reserve (--min-free): downloads, on the same
 	// filesystem, leave it untouched.
 	minFree int64
 	// restarted: this start is a restart of the agent alone
 	// (AgentRestarted), not a boot.
 	restarted bool
-	// informedCRURL caches metaInformedCRURL (conductor only).
-	informedCRURL string
 	// id is the device identity read at boot: a hooks platform runs a
 	// command for it, which must not happen under the state's lock, and
 	// the software version only changes across a restart.
@@ -328,6 +297,8 @@ func runDaemon(c runConfig, defaults map[string]string, hooks *actions.Hooks, lo
 	}
 	d := &daemon{cfg: c, log: log, j: j, store: store, defaults: defaults, clock: time.Now, minFree: minFree,
 		kick: make(chan struct{}, 1), stopped: make(chan struct{})}
+	d.cr = newConnReqs(connReqOptions{listen: c.crListen, host: c.crHost, burst: c.crBurst, interval: c.crInterval,
+		store: store, j: j, log: log, kick: d.kickConductor, journalErr: d.noteJournalError})
 	if hooks != nil {
 		d.platform = hooks
 		if hooks.ApplyParametersCmd == "" {
@@ -355,25 +326,22 @@ func (d *daemon) run() error {
 	d.id = datamodel.Identity(d.platform.Identity())
 	d.model = &datamodel.Model{Schema: datamodel.DefaultSchema(), Host: &datamodel.LinuxHost{},
 		Identity: d.identity, Runtime: func() datamodel.Runtime {
-			d.crMu.Lock()
-			defer d.crMu.Unlock()
-			return datamodel.Runtime{ConnectionRequestURL: d.crURL}
+			return datamodel.Runtime{ConnectionRequestURL: d.cr.URL()}
 		}}
 	d.watcher = &datamodel.Watcher{Model: d.model, Store: d.store}
 	d.xfer = newTransfers(d)
 
 	var wg sync.WaitGroup
-	d.refreshRoute(ctx) // the first Inform's ConnectionRequestURL names the route to the ACS
-	stopCR, err := d.startConnectionRequests(ctx)
-	if err != nil {
+	d.cr.refreshRoute(ctx) // the first Inform's ConnectionRequestURL names the route to the ACS
+	if err := d.cr.start(ctx); err != nil {
 		d.log.Error().Err(err).Msg("connection-request server not started; the ACS cannot ask for sessions")
 	}
 	if d.restarted {
-		d.connectionRequestURLMoved(ctx)
+		d.cr.announceIfMoved(ctx)
 	}
 	stopCtl, err := d.startControl(ctx)
 	if err != nil {
-		stopCR() // before the journal closes: a late bind would use it
+		d.cr.stop() // before the journal closes: a late bind would use it
 		d.close()
 		return fmt.Errorf("run: control socket: %w", err)
 	}
@@ -411,7 +379,7 @@ func (d *daemon) run() error {
 	case result = <-done:
 		cancel()
 	}
-	stopCR()
+	d.cr.stop()
 	stopCtl()
 	wg.Wait()
 	d.xfer.wait()
