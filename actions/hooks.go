@@ -149,6 +149,14 @@ func (h *Hooks) call(ctx context.Context, hc hookCall) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success() {
+		// The command exited 0, and its exit status is its answer: what it
+		// left in the background (a service restarted once the ACS has
+		// its answer) still held its stderr open, and Wait stopped
+		// reading it after WaitDelay. Calling that a failure would tell
+		// the ACS "nothing changed" about a change the device made.
+		return nil
+	}
 	// Secrets go before the message is cut to its last 200 bytes, so that
 	// no cut leaves a piece of one.
 	msg := strings.TrimSpace(withhold(stderr.String(), hc.secrets, lb.dropped))

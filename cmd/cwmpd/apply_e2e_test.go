@@ -303,3 +303,41 @@ func TestE2EApplyParametersAfterACrash(t *testing.T) {
 	}
 	a.stop()
 }
+
+// TestE2EApplyHookLeavingABackgroundJob: a hook that applies the change and
+// exits 0, leaving a job in the background that restarts a service once the
+// ACS has its answer (the usual way to change the WAN without cutting the
+// session), has applied the change: Status 0, the values and the
+// ParameterKey are the ACS's. The job holds the hook's stderr open past its
+// exit; that is no refusal.
+func TestE2EApplyHookLeavingABackgroundJob(t *testing.T) {
+	r := newApplyRig(t)
+	os.WriteFile(filepath.Join(r.dev, "apply.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+dev=%[1]s
+cp "$1" "$dev/got.1"
+( sleep 4; echo reloaded > "$dev/reloaded" ) &
+exit 0
+`, shellQuoteTest(r.dev))), 0o755)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	out := r.session(t, a,
+		&soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+			{Name: "Device.Time.NTPServer1", Value: "ntp.background", Type: soap.TypeString}}},
+		&soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1", "Device.ManagementServer.ParameterKey"}},
+	)
+	if f, ok := out[0].(*soap.Fault); ok {
+		t.Fatalf("SPV the hook applied: fault %d %q", f.Detail.FaultCode, f.Detail.FaultString)
+	}
+	if s, ok := out[0].(*soap.SetParameterValuesResponse); !ok || s.Status != soap.StatusApplied {
+		t.Fatalf("SPV the hook applied: %#v", out[0])
+	}
+	if got := r.got(t, 1); got != "set\tDevice.Time.NTPServer1\tntp.background\n" {
+		t.Fatalf("the hook got %q", got)
+	}
+	if v := gpvValues(t, out[1]); v["Device.Time.NTPServer1"] != "ntp.background" || v["Device.ManagementServer.ParameterKey"] != "k1" {
+		t.Fatalf("after the applied change: %v", v)
+	}
+	// The background job was not killed with the hook's run.
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(r.dev, "reloaded")); return err == nil }, "the background job done")
+	a.stop()
+}
