@@ -341,3 +341,46 @@ exit 0
 	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(r.dev, "reloaded")); return err == nil }, "the background job done")
 	a.stop()
 }
+
+// TestE2EApplyHookDiesWithTheAgent: the agent is SIGKILLed while its
+// apply-parameters command is still at work. The next start runs the command
+// again with the same changes; the first run must not carry on beside it
+// (two runs at once share the device's staging, as uci's, where one's
+// revert or commit lands in the other's): it ends with the agent.
+func TestE2EApplyHookDiesWithTheAgent(t *testing.T) {
+	r := newApplyRig(t)
+	runs := filepath.Join(r.dev, "runs")
+	os.WriteFile(filepath.Join(r.dev, "apply.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+dev=%[1]s
+n=$(cat "$dev/calls" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo "$n" > "$dev/calls"
+echo "start $n" >> "$dev/runs"
+if [ "$n" = 1 ]; then
+	kill -KILL "$(cat "$dev/kill-agent")"
+	sleep 3
+fi
+echo "end $n" >> "$dev/runs"
+`, shellQuoteTest(r.dev))), 0o755)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the first session journaled")
+	os.WriteFile(filepath.Join(r.dev, "kill-agent"), []byte(strconv.Itoa(a.cmd.Process.Pid)), 0o644)
+	enqueue(t, r.srv, &soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.Time.NTPServer1", Value: "ntp.after-crash", Type: soap.TypeString}}})
+	connReq(t, r.srv)
+	if err := a.waitKilled(20 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.logs())
+	}
+	a = startAgent(t, r.state, r.args...)
+	waitFor(t, func() bool { b, _ := os.ReadFile(runs); return strings.Contains(string(b), "end 2") }, "the hook run again at the start")
+	time.Sleep(4 * time.Second) // past the first run's sleep
+	if b, _ := os.ReadFile(runs); string(b) != "start 1\nstart 2\nend 2\n" {
+		t.Fatalf("the hook's runs:\n%s", b)
+	}
+	out := r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1", "Device.ManagementServer.ParameterKey"}})
+	if v := gpvValues(t, out[0]); v["Device.Time.NTPServer1"] != "ntp.after-crash" || v["Device.ManagementServer.ParameterKey"] != "k1" {
+		t.Fatalf("after the restart: %v", v)
+	}
+	a.stop()
+}
