@@ -112,6 +112,11 @@ func wantFault9002(t *testing.T, m soap.Message, what string, secrets ...string)
 	if !ok || f.Detail.FaultCode != soap.FaultInternalError {
 		t.Fatalf("%s: want fault 9002, got %#v", what, m)
 	}
+	if len(f.Detail.SetParameterValuesFault) != 0 {
+		// The device refused the request whole: no parameter is in error
+		// (docs/decisions.md).
+		t.Fatalf("%s: SetParameterValuesFault entries %v", what, f.Detail.SetParameterValuesFault)
+	}
 	for _, s := range secrets {
 		if strings.Contains(f.Detail.FaultString, s) {
 			t.Fatalf("%s: a password in the fault string %q", what, f.Detail.FaultString)
