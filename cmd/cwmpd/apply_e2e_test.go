@@ -389,3 +389,40 @@ echo "end $n" >> "$dev/runs"
 	}
 	a.stop()
 }
+
+// TestE2EApplyInterruptedThenClientReset: the agent dies between
+// journaling an ACS change and applying it, and the operator then runs
+// reset-tr069-config (the manual's recovery for a stuck client) before it
+// starts again. The next start still settles the change on the device (the
+// device's configuration outlives a client reset, and the hook may have
+// applied it already), but not what the reset forgot: the agent's own
+// settings in the same request and its ParameterKey stay as the reset left
+// them.
+func TestE2EApplyInterruptedThenClientReset(t *testing.T) {
+	r := newApplyRig(t)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	out := r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.ManagementServer.PeriodicInformInterval"}})
+	interval := gpvValues(t, out[0])["Device.ManagementServer.PeriodicInformInterval"]
+	a.stop()
+
+	enqueue(t, r.srv, &soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.Time.NTPServer1", Value: "ntp.kept", Type: soap.TypeString},
+		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: soap.TypeUnsignedInt}}})
+	a = startAgentEnv(t, r.state, []string{live.FailpointEnv + "=after:ChangeApplying"}, r.args...)
+	if err := a.waitKilled(20 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.logs())
+	}
+	if res := runBin(t, "reset-tr069-config", "--state", r.state, "--defaults", r.args[1]); res.code != 0 {
+		t.Fatalf("reset-tr069-config: %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	a = startAgent(t, r.state, r.args...)
+	waitFor(t, func() bool { return r.calls() == 1 }, "the change settled at the start")
+	out = r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1",
+		"Device.ManagementServer.PeriodicInformInterval", "Device.ManagementServer.ParameterKey"}})
+	if v := gpvValues(t, out[0]); v["Device.Time.NTPServer1"] != "ntp.kept" || v["Device.ManagementServer.PeriodicInformInterval"] != interval ||
+		v["Device.ManagementServer.ParameterKey"] != "" {
+		t.Fatalf("after the reset and the restart (interval was %s): %v\n%s", interval, v, a.logs())
+	}
+	a.stop()
+}
