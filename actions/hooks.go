@@ -116,6 +116,9 @@ type hookCall struct {
 	// secrets are withheld from the fault message: the hook may print
 	// what it was given (a password) on its stderr.
 	secrets []string
+	// started, when set, learns the shell's pid (its process group's id)
+	// as soon as it runs.
+	started func(pid int)
 }
 
 func (h *Hooks) call(ctx context.Context, hc hookCall) error {
@@ -145,8 +148,22 @@ func (h *Hooks) call(ctx context.Context, hc hookCall) error {
 	}
 	ownProcessGroup(c)
 	c.WaitDelay = 2 * time.Second
-	err := c.Run()
+	err := c.Start()
 	if err == nil {
+		if hc.started != nil {
+			hc.started(c.Process.Pid)
+		}
+		err = c.Wait()
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success() {
+		// The command exited 0, and its exit status is its answer: what it
+		// left in the background (a service restarted once the ACS has
+		// its answer) still held its stderr open, and Wait stopped
+		// reading it after WaitDelay. Calling that a failure would tell
+		// the ACS "nothing changed" about a change the device made.
 		return nil
 	}
 	// Secrets go before the message is cut to its last 200 bytes, so that
@@ -464,8 +481,12 @@ func (h *Hooks) ApplyParameters(ctx context.Context, changes []projections.Devic
 	if timeout <= 0 {
 		timeout = DefaultApplyTimeout
 	}
+	// A run the agent died during is ended first: this one applies the
+	// same changes again (Handler.Resume), and must not run beside it.
+	h.endLeftoverRun()
+	defer h.forgetRun()
 	err = h.call(ctx, hookCall{what: "apply-parameters", cmd: h.ApplyParametersCmd, code: FaultInternal,
-		files: []string{f.Name()}, timeout: timeout, secrets: secrets})
+		files: []string{f.Name()}, timeout: timeout, secrets: secrets, started: h.recordRun})
 	if err == nil {
 		return nil
 	}

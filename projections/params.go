@@ -136,6 +136,28 @@ func (p *Params) notApplied(seq uint64) bool {
 	return true
 }
 
+// clientReset trims an unresolved intent to what outlives a client reset
+// (reset-tr069-config, which the operator may run while the agent is down
+// with one left by a crash): the device's part is still settled at the next
+// start, since the device may hold it already and its configuration is kept;
+// the agent's own settings and the ParameterKey of the request are not, as
+// the reset has forgotten them since.
+func (p *Params) clientReset() {
+	a := p.Applying
+	if a == nil {
+		return
+	}
+	c := a.Change
+	c.ParameterKey = ""
+	c.Values = nil
+	for _, v := range a.Change.Values {
+		if !AgentOwns(v.Name) {
+			c.Values = append(c.Values, v)
+		}
+	}
+	p.Applying = &Applying{Seq: a.Seq, Change: c}
+}
+
 // Names returns the journal-backed parameter names, sorted.
 func (p *Params) Names() []string {
 	out := make([]string, 0, len(p.Values))

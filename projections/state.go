@@ -411,6 +411,7 @@ func (s *State) resetClient(seq uint64, defaults []event.Setting) {
 	s.Transfers.dropUnstarted()
 	s.Params.Attributes = nil
 	s.Params.ParameterKey = ""
+	s.Params.clientReset()
 	s.Pending.raise(EventBootstrap, "", seq, 0)
 }
 

@@ -267,6 +267,42 @@ var scenarios = map[string]func() *script{
 		s.ok()
 		return s
 	},
+	// ACS changes the device applies through its apply-parameters hook:
+	// each an intent, then its outcome (the change naming it, or the
+	// refusal, which changes nothing but spends an add's number); the last
+	// one is cut by a power cut and settled at the next start.
+	"apply-parameters": func() *script {
+		s := newScript()
+		s.start(event.BootPowerOn)
+		s.defaults()
+		s.ok(func(uint64) {
+			add := s.add(event.ChangeApplying{Kind: event.ChangeAdd, Object: "Device.Users.User.", Instance: 1, ParameterKey: "k1"})
+			s.add(event.ObjectAdded{Object: "Device.Users.User.", Instance: 1, ParameterKey: "k1", SetKey: true, Source: event.SourceACS, Applies: add})
+			vals := []event.ParamValue{
+				{Name: "Device.Users.User.1.Username", Value: "alice", Type: "string"},
+				{Name: "Device.Users.User.1.Password", Value: "alice-secret", Type: "string", Hidden: true},
+				{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: "unsignedInt"}}
+			set := s.add(event.ChangeApplying{Kind: event.ChangeSet, Values: vals, ParameterKey: "k2"})
+			s.add(event.ParametersSet{Values: vals, ParameterKey: "k2", SetKey: true, Source: event.SourceACS, Applies: set})
+			del := s.add(event.ChangeApplying{Kind: event.ChangeDelete, Object: "Device.Users.User.1.", ParameterKey: "k3"})
+			s.add(event.ChangeApplyFailed{Change: del, Error: "apply-parameters failed: exit status 1: uci: refused"})
+			add = s.add(event.ChangeApplying{Kind: event.ChangeAdd, Object: "Device.Users.User.", Instance: 2, ParameterKey: "k4"})
+			s.add(event.ChangeApplyFailed{Change: add, Error: "apply-parameters timed out after 30s"})
+		})
+		var cut uint64
+		s.add(event.ConnectionRequestReceived{Remote: "198.51.100.7:40022", Accepted: true})
+		id, evs := s.sessionStart()
+		s.add(event.InformAccepted{Session: id, Events: evs, CWMPVersion: "1.4"})
+		vals := []event.ParamValue{{Name: "Device.Time.NTPServer1", Value: "ntp.example", Type: "string"}}
+		cut = s.add(event.ChangeApplying{Kind: event.ChangeSet, Values: vals, ParameterKey: "k5"})
+		s.start(event.BootPowerOn)
+		s.add(event.ParametersSet{Values: vals, ParameterKey: "k5", SetKey: true, Source: event.SourceACS, Applies: cut})
+		s.ok(func(uint64) {
+			add := s.add(event.ChangeApplying{Kind: event.ChangeAdd, Object: "Device.Users.User.", Instance: 3, ParameterKey: "k6"})
+			s.add(event.ObjectAdded{Object: "Device.Users.User.", Instance: 3, ParameterKey: "k6", SetKey: true, Source: event.SourceACS, Applies: add})
+		})
+		return s
+	},
 	"connection-requests": func() *script {
 		s := newScript()
 		s.start(event.BootPowerOn)

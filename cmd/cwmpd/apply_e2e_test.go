@@ -112,6 +112,11 @@ func wantFault9002(t *testing.T, m soap.Message, what string, secrets ...string)
 	if !ok || f.Detail.FaultCode != soap.FaultInternalError {
 		t.Fatalf("%s: want fault 9002, got %#v", what, m)
 	}
+	if len(f.Detail.SetParameterValuesFault) != 0 {
+		// The device refused the request whole: no parameter is in error
+		// (docs/decisions.md).
+		t.Fatalf("%s: SetParameterValuesFault entries %v", what, f.Detail.SetParameterValuesFault)
+	}
 	for _, s := range secrets {
 		if strings.Contains(f.Detail.FaultString, s) {
 			t.Fatalf("%s: a password in the fault string %q", what, f.Detail.FaultString)
@@ -300,6 +305,124 @@ func TestE2EApplyParametersAfterACrash(t *testing.T) {
 	}
 	if add, ok := out[1].(*soap.AddObjectResponse); !ok || add.InstanceNumber != 2 {
 		t.Fatalf("AddObject after the refused one: %#v", out[1])
+	}
+	a.stop()
+}
+
+// TestE2EApplyHookLeavingABackgroundJob: a hook that applies the change and
+// exits 0, leaving a job in the background that restarts a service once the
+// ACS has its answer (the usual way to change the WAN without cutting the
+// session), has applied the change: Status 0, the values and the
+// ParameterKey are the ACS's. The job holds the hook's stderr open past its
+// exit; that is no refusal.
+func TestE2EApplyHookLeavingABackgroundJob(t *testing.T) {
+	r := newApplyRig(t)
+	os.WriteFile(filepath.Join(r.dev, "apply.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+dev=%[1]s
+cp "$1" "$dev/got.1"
+( sleep 4; echo reloaded > "$dev/reloaded" ) &
+exit 0
+`, shellQuoteTest(r.dev))), 0o755)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	out := r.session(t, a,
+		&soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+			{Name: "Device.Time.NTPServer1", Value: "ntp.background", Type: soap.TypeString}}},
+		&soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1", "Device.ManagementServer.ParameterKey"}},
+	)
+	if f, ok := out[0].(*soap.Fault); ok {
+		t.Fatalf("SPV the hook applied: fault %d %q", f.Detail.FaultCode, f.Detail.FaultString)
+	}
+	if s, ok := out[0].(*soap.SetParameterValuesResponse); !ok || s.Status != soap.StatusApplied {
+		t.Fatalf("SPV the hook applied: %#v", out[0])
+	}
+	if got := r.got(t, 1); got != "set\tDevice.Time.NTPServer1\tntp.background\n" {
+		t.Fatalf("the hook got %q", got)
+	}
+	if v := gpvValues(t, out[1]); v["Device.Time.NTPServer1"] != "ntp.background" || v["Device.ManagementServer.ParameterKey"] != "k1" {
+		t.Fatalf("after the applied change: %v", v)
+	}
+	// The background job was not killed with the hook's run.
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(r.dev, "reloaded")); return err == nil }, "the background job done")
+	a.stop()
+}
+
+// TestE2EApplyHookDiesWithTheAgent: the agent is SIGKILLed while its
+// apply-parameters command is still at work. The next start runs the command
+// again with the same changes; the first run must not carry on beside it
+// (two runs at once share the device's staging, as uci's, where one's
+// revert or commit lands in the other's): it ends with the agent.
+func TestE2EApplyHookDiesWithTheAgent(t *testing.T) {
+	r := newApplyRig(t)
+	runs := filepath.Join(r.dev, "runs")
+	os.WriteFile(filepath.Join(r.dev, "apply.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+dev=%[1]s
+n=$(cat "$dev/calls" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo "$n" > "$dev/calls"
+echo "start $n" >> "$dev/runs"
+if [ "$n" = 1 ]; then
+	kill -KILL "$(cat "$dev/kill-agent")"
+	sleep 3
+fi
+echo "end $n" >> "$dev/runs"
+`, shellQuoteTest(r.dev))), 0o755)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	waitFor(t, func() bool { return strings.Contains(a.logs(), "session end: success") }, "the first session journaled")
+	os.WriteFile(filepath.Join(r.dev, "kill-agent"), []byte(strconv.Itoa(a.cmd.Process.Pid)), 0o644)
+	enqueue(t, r.srv, &soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.Time.NTPServer1", Value: "ntp.after-crash", Type: soap.TypeString}}})
+	connReq(t, r.srv)
+	if err := a.waitKilled(20 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.logs())
+	}
+	a = startAgent(t, r.state, r.args...)
+	waitFor(t, func() bool { b, _ := os.ReadFile(runs); return strings.Contains(string(b), "end 2") }, "the hook run again at the start")
+	time.Sleep(4 * time.Second) // past the first run's sleep
+	if b, _ := os.ReadFile(runs); string(b) != "start 1\nstart 2\nend 2\n" {
+		t.Fatalf("the hook's runs:\n%s", b)
+	}
+	out := r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1", "Device.ManagementServer.ParameterKey"}})
+	if v := gpvValues(t, out[0]); v["Device.Time.NTPServer1"] != "ntp.after-crash" || v["Device.ManagementServer.ParameterKey"] != "k1" {
+		t.Fatalf("after the restart: %v", v)
+	}
+	a.stop()
+}
+
+// TestE2EApplyInterruptedThenClientReset: the agent dies between
+// journaling an ACS change and applying it, and the operator then runs
+// reset-tr069-config (the manual's recovery for a stuck client) before it
+// starts again. The next start still settles the change on the device (the
+// device's configuration outlives a client reset, and the hook may have
+// applied it already), but not what the reset forgot: the agent's own
+// settings in the same request and its ParameterKey stay as the reset left
+// them.
+func TestE2EApplyInterruptedThenClientReset(t *testing.T) {
+	r := newApplyRig(t)
+	a := startAgent(t, r.state, r.args...)
+	waitSessions(t, r.srv, 1, a)
+	out := r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.ManagementServer.PeriodicInformInterval"}})
+	interval := gpvValues(t, out[0])["Device.ManagementServer.PeriodicInformInterval"]
+	a.stop()
+
+	enqueue(t, r.srv, &soap.SetParameterValues{ParameterKey: "k1", ParameterList: []soap.ParameterValueStruct{
+		{Name: "Device.Time.NTPServer1", Value: "ntp.kept", Type: soap.TypeString},
+		{Name: "Device.ManagementServer.PeriodicInformInterval", Value: "7200", Type: soap.TypeUnsignedInt}}})
+	a = startAgentEnv(t, r.state, []string{live.FailpointEnv + "=after:ChangeApplying"}, r.args...)
+	if err := a.waitKilled(20 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.logs())
+	}
+	if res := runBin(t, "reset-tr069-config", "--state", r.state, "--defaults", r.args[1]); res.code != 0 {
+		t.Fatalf("reset-tr069-config: %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	a = startAgent(t, r.state, r.args...)
+	waitFor(t, func() bool { return r.calls() == 1 }, "the change settled at the start")
+	out = r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1",
+		"Device.ManagementServer.PeriodicInformInterval", "Device.ManagementServer.ParameterKey"}})
+	if v := gpvValues(t, out[0]); v["Device.Time.NTPServer1"] != "ntp.kept" || v["Device.ManagementServer.PeriodicInformInterval"] != interval ||
+		v["Device.ManagementServer.ParameterKey"] != "" {
+		t.Fatalf("after the reset and the restart (interval was %s): %v\n%s", interval, v, a.logs())
 	}
 	a.stop()
 }

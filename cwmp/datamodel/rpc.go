@@ -298,6 +298,13 @@ func (h *Handler) carryOut(ctx context.Context, seq uint64, c event.ChangeApplyi
 		}
 		return fault(soap.FaultInternalError, "%s", msg), nil
 	}
+	// The intent as the journal holds it now: a client reset since it was
+	// journaled has taken the agent's own part out of it.
+	h.Store.View(func(st *projections.State) {
+		if a := st.Params.Applying; a != nil && a.Seq == seq {
+			c = a.Change
+		}
+	})
 	done, values, derived := h.completion(seq, c)
 	if err := h.journal(ctx, done, values, derived...); err != nil {
 		return nil, err
