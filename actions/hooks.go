@@ -465,11 +465,13 @@ func (h *Hooks) ApplyParameters(ctx context.Context, changes []projections.Devic
 			secrets = append(secrets, c.Value)
 		}
 	}
-	f, err := os.CreateTemp(h.ApplyDir, "cwmpd-apply-*") // mode 0600: it may hold passwords
+	h.removeLeftoverChanges()
+	f, err := os.CreateTemp(h.ApplyDir, applyFilePrefix+"*") // mode 0600: it may hold passwords
 	if err != nil {
 		return &ApplyError{Msg: "apply-parameters: cannot write the file of changes", Err: fmt.Errorf("apply-parameters: %w", err)}
 	}
-	defer os.Remove(f.Name())
+	h.recordChanges(f.Name())
+	defer h.forgetChanges(f.Name())
 	if _, err := f.Write(buf.Bytes()); err != nil {
 		f.Close()
 		return &ApplyError{Msg: "apply-parameters: cannot write the file of changes", Err: fmt.Errorf("apply-parameters: %w", err)}
@@ -495,6 +497,53 @@ func (h *Hooks) ApplyParameters(ctx context.Context, changes []projections.Devic
 		return &ApplyError{Msg: hf.Msg, Err: err}
 	}
 	return &ApplyError{Msg: "apply-parameters: " + withhold(err.Error(), secrets, false), Err: err}
+}
+
+// applyFilePrefix begins the name of every file of changes.
+const applyFilePrefix = "cwmpd-apply-"
+
+// applyFileRecord, in StateDir, names the file of changes of the run under
+// way. An agent killed during a run never removes that file, and it may
+// hold passwords: the next run removes it (removeLeftoverChanges).
+const applyFileRecord = "apply-file"
+
+// recordChanges notes the file of changes about to be handed to the hook.
+// Not synced: a power cut clears the RAM disk it is usually on.
+func (h *Hooks) recordChanges(path string) {
+	if h.StateDir != "" {
+		os.WriteFile(filepath.Join(h.StateDir, applyFileRecord), []byte(path), 0o600)
+	}
+}
+
+// forgetChanges removes the file of changes of a run that has ended, and
+// its record.
+func (h *Hooks) forgetChanges(path string) {
+	os.Remove(path)
+	if h.StateDir != "" {
+		os.Remove(filepath.Join(h.StateDir, applyFileRecord))
+	}
+}
+
+// removeLeftoverChanges removes the file of changes a killed agent left.
+// Only a file of changes in the apply directory is removed, whatever the
+// record says: the record is a file like any other.
+func (h *Hooks) removeLeftoverChanges() {
+	if h.StateDir == "" {
+		return
+	}
+	rec := filepath.Join(h.StateDir, applyFileRecord)
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		return
+	}
+	dir := h.ApplyDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if p := string(b); filepath.Dir(p) == filepath.Clean(dir) && strings.HasPrefix(filepath.Base(p), applyFilePrefix) {
+		os.Remove(p)
+	}
+	os.Remove(rec)
 }
 
 // isControl reports the characters a line of the changes file cannot hold.

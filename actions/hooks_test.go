@@ -305,3 +305,40 @@ func TestWithholdSecrets(t *testing.T) {
 		t.Fatalf("cut stderr: %v", err)
 	}
 }
+
+// TestHooksApplyRemovesOnlyALeftoverFileOfChanges: the next run removes
+// the file of changes a killed agent left (it may hold passwords), and
+// nothing else whatever the record in the state directory names.
+func TestHooksApplyRemovesOnlyALeftoverFileOfChanges(t *testing.T) {
+	applyDir, state, elsewhere := t.TempDir(), t.TempDir(), t.TempDir()
+	h := &Hooks{ApplyDir: applyDir, StateDir: state, ApplyParametersCmd: "true"}
+	changes := []projections.DeviceChange{{Op: projections.OpSet, Name: "Device.Time.NTPServer1", Value: "ntp"}}
+	record := filepath.Join(state, applyFileRecord)
+
+	left := filepath.Join(applyDir, applyFilePrefix+"12345")
+	os.WriteFile(left, []byte("set\tDevice.Users.User.1.Password\tsecret\n"), 0o600)
+	os.WriteFile(record, []byte(left), 0o600)
+	if err := h.ApplyParameters(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover file of changes is still there (%v)", err)
+	}
+	if _, err := os.Stat(record); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the record outlived the run (%v)", err)
+	}
+
+	for _, other := range []string{
+		filepath.Join(elsewhere, applyFilePrefix+"1"), // not in the apply directory
+		filepath.Join(applyDir, "config"),             // not a file of changes
+	} {
+		os.WriteFile(other, []byte("keep"), 0o600)
+		os.WriteFile(record, []byte(other), 0o600)
+		if err := h.ApplyParameters(context.Background(), changes); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(other); err != nil {
+			t.Errorf("%s was removed: %v", other, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -361,6 +362,7 @@ n=$(cat "$dev/calls" 2>/dev/null || echo 0)
 n=$((n + 1))
 echo "$n" > "$dev/calls"
 echo "start $n" >> "$dev/runs"
+echo "$1" > "$dev/file.$n"
 if [ "$n" = 1 ]; then
 	kill -KILL "$(cat "$dev/kill-agent")"
 	sleep 3
@@ -382,6 +384,14 @@ echo "end $n" >> "$dev/runs"
 	time.Sleep(4 * time.Second) // past the first run's sleep
 	if b, _ := os.ReadFile(runs); string(b) != "start 1\nstart 2\nend 2\n" {
 		t.Fatalf("the hook's runs:\n%s", b)
+	}
+	// The killed agent never removed the first run's file of changes (it
+	// may hold passwords): the next run did.
+	first, _ := os.ReadFile(filepath.Join(r.dev, "file.1"))
+	if p := strings.TrimSpace(string(first)); p == "" {
+		t.Fatal("the first run did not say where its file of changes was")
+	} else if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the killed run's file of changes %s is still there (%v)", p, err)
 	}
 	out := r.session(t, a, &soap.GetParameterValues{ParameterNames: []string{"Device.Time.NTPServer1", "Device.ManagementServer.ParameterKey"}})
 	if v := gpvValues(t, out[0]); v["Device.Time.NTPServer1"] != "ntp.after-crash" || v["Device.ManagementServer.ParameterKey"] != "k1" {
