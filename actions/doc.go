@@ -108,7 +108,9 @@
 //	      restarting the file (over 1.5× its size in one fetch)
 //	9018  size or sha256 mismatch (against the Download's FileSize or the
 //	      manifest's size/sha256); an invalid firmware manifest; a
-//	      configuration file that is not a configuration script
+//	      configuration file that is not a configuration script; an
+//	      empty file (0 bytes: no firmware, and a replacement by it
+//	      would clear the configuration)
 //	9010  not enough free space (statfs of the download directory against
 //	      the remaining bytes plus a reserve, up front when the size is
 //	      known and again while writing, so a chunked body of unknown size

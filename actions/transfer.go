@@ -362,6 +362,13 @@ func (r *Runner) fetchFile(ctx context.Context, tr projections.Transfer, n int, 
 	if err != nil {
 		return "", err
 	}
+	if got.Size == 0 {
+		// No file type this agent installs or applies can be empty: an
+		// empty body is a server's mistake (a 200 for a missing file),
+		// and "applying" it would install nothing as firmware or clear
+		// the whole configuration as a replacement.
+		return "", permanentf(FaultCorrupted, nil, "the file from %s is empty", redactURL(rawURL))
+	}
 	if _, err := r.Journal.Append(ctx, event.TransferFetched{Transfer: tr.ID, File: n, URL: rawURL, Path: dest, Size: got.Size, SHA256: got.SHA256}); err != nil {
 		return "", fmt.Errorf("journal fetched: %w", err)
 	}
