@@ -126,6 +126,9 @@
 //	      ErrOutsideWindow while a later window remains, 9020 otherwise
 //	      (one whose earlier attempt failed and waited to be retried
 //	      until the windows closed: that attempt's fault; see Retries).
+//	      One still queued when every window has closed (the agent was
+//	      down through them) never began: no TransferStarted, and its
+//	      StartTime is the Unknown Time.
 //	      An install once TransferApplying is journaled is never cut short
 //	9011  any upload failure (non-2xx, export failure, a connection cut
 //	      after it was made, a server taking under 1 KiB of the body in

@@ -116,6 +116,12 @@ func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, err
 			log.Info().Time("next_attempt", tr.NextAttempt).Msg("transfer waits for its next attempt")
 			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrRetryWait)
 		}
+		if phase == projections.WindowsOver && tr.State == projections.TransferQueuedState {
+			// Every window closed before it could start (the device was
+			// off): reported with 9020, and with an Unknown StartTime,
+			// since it never began (D§11.4) — no TransferStarted.
+			return r.windowClosed(ctx, log, tr, time.Time{}, false)
+		}
 	}
 	start := tr.StartTime
 	if tr.State == projections.TransferQueuedState || start.IsZero() {
