@@ -79,12 +79,11 @@
 // calls Sweep with the unfinished transfers' IDs to drop files left by a
 // crash after TransferFinished.
 //
-// A crash after TransferFinished and before the reboot loses the reboot:
-// the journal has no reboot intent that does not also raise "M Reboot".
-// On the sim the restart itself is the reboot; on a router sysupgrade
-// reboots by itself; a full configuration replacement via hooks would wait
-// for the next reboot. (Closing this gap needs a platform reboot intent in
-// the event vocabulary.)
+// A crash after TransferFinished and before the reboot does not lose the
+// reboot: RestartRequested (a restart without "M Reboot") is journaled in
+// the same append as a successful firmware install's or full configuration
+// replacement's TransferFinished (Runner.finish), and the daemon carries
+// it out at its next start.
 //
 // # Faults (TransferComplete FaultStruct)
 //
