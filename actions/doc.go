@@ -79,12 +79,11 @@
 // calls Sweep with the unfinished transfers' IDs to drop files left by a
 // crash after TransferFinished.
 //
-// A crash after TransferFinished and before the reboot loses the reboot:
-// the journal has no reboot intent that does not also raise "M Reboot".
-// On the sim the restart itself is the reboot; on a router sysupgrade
-// reboots by itself; a full configuration replacement via hooks would wait
-// for the next reboot. (Closing this gap needs a platform reboot intent in
-// the event vocabulary.)
+// A crash after TransferFinished and before the reboot does not lose the
+// reboot: RestartRequested (a restart without "M Reboot") is journaled in
+// the same append as a successful firmware install's or full configuration
+// replacement's TransferFinished (Runner.finish), and the daemon carries
+// it out at its next start.
 //
 // # Faults (TransferComplete FaultStruct)
 //
@@ -108,7 +107,9 @@
 //	      restarting the file (over 1.5× its size in one fetch)
 //	9018  size or sha256 mismatch (against the Download's FileSize or the
 //	      manifest's size/sha256); an invalid firmware manifest; a
-//	      configuration file that is not a configuration script
+//	      configuration file that is not a configuration script; an
+//	      empty file (0 bytes: no firmware, and a replacement by it
+//	      would clear the configuration)
 //	9010  not enough free space (statfs of the download directory against
 //	      the remaining bytes plus a reserve, up front when the size is
 //	      known and again while writing, so a chunked body of unknown size
@@ -124,6 +125,9 @@
 //	      ErrOutsideWindow while a later window remains, 9020 otherwise
 //	      (one whose earlier attempt failed and waited to be retried
 //	      until the windows closed: that attempt's fault; see Retries).
+//	      One still queued when every window has closed (the agent was
+//	      down through them) never began: no TransferStarted, and its
+//	      StartTime is the Unknown Time.
 //	      An install once TransferApplying is journaled is never cut short
 //	9011  any upload failure (non-2xx, export failure, a connection cut
 //	      after it was made, a server taking under 1 KiB of the body in

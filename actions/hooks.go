@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -306,8 +307,13 @@ func (h *Hooks) FactoryReset(ctx context.Context) error {
 
 // InstallFirmware implements Platform. Idempotence: when version is known
 // and already running, nothing is done. Otherwise a marker naming the
-// install (the version, or a digest of the files) is written durably to
-// StateDir before the command runs: found again on a repeat (the command —
+// install (the version, or a digest of the files, and the files' paths) is
+// written durably to StateDir before the command runs. The paths name the
+// transfer (Runner.DownloadPath), so the marker matches only a repeat of
+// the same transfer: a later Download of the same image or version, which
+// the ACS sends when the device rolled back or was reflashed meanwhile,
+// installs again instead of being reported done (or failed) with nothing
+// run. Found again on a repeat (the command —
 // sysupgrade reboots the router by itself — was started before a crash or
 // that reboot), the install is not run twice; it is reported done when the
 // version is unknown, and failed (9010) when the version is known and is
@@ -332,8 +338,15 @@ func (h *Hooks) InstallFirmware(ctx context.Context, files []string, version str
 		}
 		key = "files " + hex.EncodeToString(all.Sum(nil))
 	}
+	// One line: the paths are the Runner's own (state dir, transfer id),
+	// quoted so that no character in them can end the line. A marker
+	// without them (legacy) was written by an agent before this one, which
+	// a sysupgrade may have just replaced mid-install: it still counts, so
+	// that the upgrade to this agent never installs twice.
+	legacy := key
+	key += " at " + strconv.Quote(strings.Join(files, "\x00"))
 	marker := filepath.Join(h.StateDir, "firmware-install")
-	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == key {
+	if b, err := os.ReadFile(marker); err == nil && (strings.TrimSpace(string(b)) == key || strings.TrimSpace(string(b)) == legacy) {
 		if version != "" {
 			return faultf(FaultTransfer, nil, "firmware %s was installed but is not running", version)
 		}

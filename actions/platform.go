@@ -56,7 +56,9 @@ type Platform interface {
 	// not installed. It must be idempotent: called again after a crash
 	// between TransferApplying and TransferFinished, it must recognise an
 	// install already done (the version installed, or its own durable
-	// marker) and return nil without installing twice.
+	// marker) and return nil without installing twice. The files' paths
+	// name the transfer (Runner.DownloadPath): a later Download of the
+	// same image has other paths and must install again.
 	InstallFirmware(ctx context.Context, files []string, version string) error
 
 	// ApplyConfig applies a vendor configuration file: an alteration

@@ -116,6 +116,12 @@ func (r *Runner) Run(ctx context.Context, tr projections.Transfer) (Outcome, err
 			log.Info().Time("next_attempt", tr.NextAttempt).Msg("transfer waits for its next attempt")
 			return Outcome{}, fmt.Errorf("actions: transfer %d: %w", tr.ID, ErrRetryWait)
 		}
+		if phase == projections.WindowsOver && tr.State == projections.TransferQueuedState {
+			// Every window closed before it could start (the device was
+			// off): reported with 9020, and with an Unknown StartTime,
+			// since it never began (D§11.4) — no TransferStarted.
+			return r.windowClosed(ctx, log, tr, time.Time{}, false)
+		}
 	}
 	start := tr.StartTime
 	if tr.State == projections.TransferQueuedState || start.IsZero() {
@@ -361,6 +367,13 @@ func (r *Runner) fetchFile(ctx context.Context, tr projections.Transfer, n int, 
 	})
 	if err != nil {
 		return "", err
+	}
+	if got.Size == 0 {
+		// No file type this agent installs or applies can be empty: an
+		// empty body is a server's mistake (a 200 for a missing file),
+		// and "applying" it would install nothing as firmware or clear
+		// the whole configuration as a replacement.
+		return "", permanentf(FaultCorrupted, nil, "the file from %s is empty", redactURL(rawURL))
 	}
 	if _, err := r.Journal.Append(ctx, event.TransferFetched{Transfer: tr.ID, File: n, URL: rawURL, Path: dest, Size: got.Size, SHA256: got.SHA256}); err != nil {
 		return "", fmt.Errorf("journal fetched: %w", err)

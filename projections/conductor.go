@@ -220,10 +220,17 @@ func (s *State) InformEventsAfter(raise []event.Event) []event.InformEvent {
 // is to be retried (TransferAttemptFailed, the windows' MaxRetries) waits
 // for its journaled NextAttempt as well.
 func (s *State) dueTransfer(now time.Time, wake func(time.Time)) uint64 {
-	for _, tr := range s.Transfers.List() {
-		switch tr.State {
-		case TransferApplyingState:
+	list := s.Transfers.List()
+	// An install or apply a crash cut short goes first, whatever its
+	// age: its outcome is settled by asking the platform, and no other
+	// transfer may change the device before that.
+	for _, tr := range list {
+		if tr.State == TransferApplyingState {
 			return tr.ID
+		}
+	}
+	for _, tr := range list {
+		switch tr.State {
 		case TransferInProgressState, TransferQueuedState:
 			phase, at := WindowAt(tr.Request, now)
 			if phase != WindowsOver && now.Before(tr.NextAttempt) {

@@ -69,3 +69,23 @@ func TestDecideScheduleDownloadBetweenWindowsLetsOthersRun(t *testing.T) {
 		t.Errorf("between windows: %+v, want download #%d and a wake at %s", d, dl, w1.Add(time.Hour))
 	}
 }
+
+// An install a crash (or the reboot sysupgrade starts by itself) cut short
+// goes on before anything else, as dueTransfer's contract says: an older
+// Download whose DelaySeconds ran out meanwhile waits until the applying
+// one has been asked about and reported. Before, the list order won: the
+// older Download was fetched and applied first while the install's outcome
+// waited behind it.
+func TestDecideApplyingTransferGoesFirst(t *testing.T) {
+	f := running(t, event.Setting{Name: SettingPeriodicInformEnabled, Value: "false"})
+	f.session()
+	older := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "cfg", FileType: "3 Vendor Configuration File", URL: "https://f/c",
+		DelaySeconds: 30, NotBefore: t0.Add(30 * time.Second)})
+	fw := f.add(event.TransferQueued{Kind: event.KindDownload, CommandKey: "fw", FileType: "1 Firmware Upgrade Image", URL: "https://f/x", NotBefore: t0})
+	f.add(event.TransferStarted{Transfer: fw, StartTime: t0})
+	f.add(event.TransferFetched{Transfer: fw, File: 0, URL: "https://f/x", Path: "/s/downloads/x-0", Size: 1, SHA256: "00"})
+	f.add(event.TransferApplying{Transfer: fw})
+	if d := Decide(f.s, t0.Add(time.Minute)); d.Start || d.Transfer != fw {
+		t.Errorf("got transfer %d start %v, want the applying one (%d) before the older queued one (%d)", d.Transfer, d.Start, fw, older)
+	}
+}

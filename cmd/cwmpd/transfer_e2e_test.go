@@ -185,3 +185,32 @@ func TestE2EScheduleDownloadWaitsForItsNextWindow(t *testing.T) {
 	}
 	a.stop()
 }
+
+// TestE2EScheduleDownloadWhoseWindowsPassedWhileOffNeverStarted: the agent
+// is down through a ScheduleDownload's only time window. At the next start
+// the transfer is reported with 9020 (D§11.9) and, since it never began,
+// an Unknown StartTime (D§11.4: "Use Unknown Time when unknown"). Before,
+// a TransferStarted was journaled at that start, and the TransferComplete
+// claimed the download had started when it was given up.
+func TestE2EScheduleDownloadWhoseWindowsPassedWhileOffNeverStarted(t *testing.T) {
+	t.Parallel()
+	srv := acs(t)
+	url, _ := firmware(t, srv, "cwmpd-sim 2.0.0", 20<<10)
+	enqueue(t, srv, &soap.ScheduleDownload{CommandKey: "missed", FileType: "1 Firmware Upgrade Image", URL: url,
+		TimeWindowList: []soap.TimeWindowStruct{{WindowStart: 2, WindowEnd: 3, WindowMode: "1 At Any Time", MaxRetries: -1}}})
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defaultsFor(t, srv))
+	waitSessions(t, srv, 1, a)
+	received := time.Now()
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, a.logs())
+	}
+	time.Sleep(time.Until(received.Add(4 * time.Second))) // the window is over
+	a.start()
+	waitFor(t, func() bool { d := srv.Devices(); return len(d) == 1 && len(d[0].Transfers) >= 1 }, "a TransferComplete")
+	tc := onlyDevice(t, srv).Transfers[0]
+	if tc.CommandKey != "missed" || tc.FaultCode != 9020 || !tc.StartTime.IsZero() || tc.CompleteTime.IsZero() {
+		t.Fatalf("TransferComplete %+v: want 9020 with an Unknown StartTime and a CompleteTime\n%s", tc, a.logs())
+	}
+	a.stop()
+}

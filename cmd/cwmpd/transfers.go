@@ -78,6 +78,16 @@ func (t *transfers) start(ctx context.Context, id uint64) error {
 	})
 	if ok && tr.State == projections.TransferQueuedState {
 		now := t.d.clock().UTC()
+		if phase, _ := projections.WindowAt(tr.Request, now); phase == projections.WindowsOver {
+			// A ScheduleDownload whose windows all closed before it could
+			// start (the agent was down): the Runner reports it (9020,
+			// Unknown StartTime) without starting it, so nothing may be
+			// journaled as started. It only appends its outcome, so it runs
+			// here, where no CancelTransfer can race with it.
+			_, err := t.runner.Run(ctx, tr)
+			t.done()
+			return err
+		}
 		if _, err := t.d.store.Append(ctx, event.TransferStarted{Transfer: id, StartTime: now}); err != nil {
 			t.done()
 			return err
