@@ -48,7 +48,10 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			if err == nil && ok {
 				s, err = projections.Restore(snap.Data)
 			}
-			if err == nil && s != nil {
+			// Only a state at the seq the snapshot is filed under (as
+			// the agent's start checks): another would be folded on
+			// records it does not follow.
+			if err == nil && s != nil && s.Seq == snap.Seq {
 				opts.From, from = s, snap.Seq+1
 				note = fmt.Sprintf("(records 1..%d folded from the snapshot; retention dropped them)", snap.Seq)
 			} else {
