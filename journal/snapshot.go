@@ -109,7 +109,7 @@ func (j *Journal) LoadSnapshot(name string) (Snapshot, bool, error) {
 		}
 		k := it.Item().Key()
 		if len(k) != len(prefix)+8 {
-			return fmt.Errorf("journal: snapshot %q: bad key %x", name, k)
+			return fmt.Errorf("journal: snapshot %q: %w", name, corruptf("bad key %x", k))
 		}
 		found = true
 		keySeq := binary.BigEndian.Uint64(k[len(prefix):])
@@ -125,9 +125,12 @@ func (j *Journal) LoadSnapshot(name string) (Snapshot, bool, error) {
 	return snap, found, nil
 }
 
+// decodeSnapshot's errors are marked ErrCorrupt: bytes that fail their
+// CRC-32C, or an envelope of the wrong shape, stay so at every read, and a
+// caller must be able to tell them from a read that may pass.
 func decodeSnapshot(name string, keySeq uint64, v []byte) (Snapshot, error) {
 	fail := func(err error) (Snapshot, error) {
-		return Snapshot{}, fmt.Errorf("journal: snapshot %q seq %d: %w", name, keySeq, err)
+		return Snapshot{}, fmt.Errorf("journal: snapshot %q seq %d: %w", name, keySeq, corruptf("%v", err))
 	}
 	if len(v) < 14 {
 		return fail(errShort)

@@ -81,7 +81,7 @@ func TestSnapshotCorruptionIsAnError(t *testing.T) {
 	corruptStore(t, j, func(txn *badger.Txn) error {
 		return txn.Set(snapshotKey("p", 2), []byte("\x00\x01not a snapshot envelope"))
 	})
-	if _, _, err := j.LoadSnapshot("p"); err == nil || !strings.Contains(err.Error(), "crc32c") {
+	if _, _, err := j.LoadSnapshot("p"); err == nil || !strings.Contains(err.Error(), "crc32c") || !IsCorrupt(err) {
 		t.Fatalf("corrupt snapshot loaded: %v", err)
 	}
 }

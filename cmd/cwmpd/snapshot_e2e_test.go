@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/rs/zerolog"
 
 	"github.com/cwmpd/cwmpd/journal"
@@ -45,6 +47,79 @@ func trimBehindSnapshot(t *testing.T, state string) (first, last uint64) {
 		t.Fatalf("retention: first seq %d, %v", j.FirstSeq(), err)
 	}
 	return j.FirstSeq(), j.LastSeq()
+}
+
+// garbleSnapshot flips a byte in the middle of the stored state snapshot's
+// envelope, below Badger's own checksums (which the write recomputes), as a
+// bit flipped in RAM before the write leaves it: the journal's CRC-32C is
+// the only thing that can tell.
+func garbleSnapshot(t *testing.T, state string) {
+	t.Helper()
+	db, err := badger.Open(badger.DefaultOptions(filepath.Join(state, "journal")).WithLogger(nil).
+		WithSyncWrites(true).WithMemTableSize(2 << 20).WithValueThreshold(64 << 10).
+		WithCompression(options.None).WithBlockCacheSize(0)) // as the journal writes its tables
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	prefix := append([]byte{'s'}, projections.SnapshotName...)
+	n := 0
+	err = db.Update(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		var keys, vals [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				it.Close()
+				return err
+			}
+			v[len(v)/2] ^= 0x20
+			keys, vals = append(keys, it.Item().KeyCopy(nil)), append(vals, v)
+		}
+		it.Close()
+		for i := range keys {
+			if err := txn.Set(keys[i], vals[i]); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("garble the snapshot: %d snapshots, %v", n, err)
+	}
+}
+
+// TestE2ETrimmedJournalWithADamagedSnapshotStarts: a journal trimmed
+// behind its snapshot, whose snapshot then fails its CRC-32C. The damage
+// does not go away, yet it was taken for "a read error that may pass": the
+// agent refused to start, at every start, for ever (and it was not damage
+// IsCorrupt knew, so nothing was moved aside either). It is an unusable
+// snapshot like one of another build's format: the agent starts from the
+// records left, says what history is lost, and reaches its ACS.
+func TestE2ETrimmedJournalWithADamagedSnapshotStarts(t *testing.T) {
+	srv := acs(t)
+	defs := defaultsFor(t, srv)
+	state := t.TempDir()
+	a := startAgent(t, state, "--defaults", defs)
+	waitSessions(t, srv, 1, a)
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	trimBehindSnapshot(t, state)
+	garbleSnapshot(t, state)
+
+	a = startAgent(t, state, "--defaults", defs)
+	waitSessions(t, srv, 2, a)
+	if !strings.Contains(a.logs(), "no usable snapshot") {
+		t.Errorf("the lost history is not in the log:\n%s", a.logs())
+	}
+	if c := corruptCopies(t, state); len(c) != 0 {
+		t.Errorf("the journal was moved aside (%v): its records are readable", c)
+	}
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
 }
 
 // rewriteSnapshotSeq stores, under the snapshot's own seq, the state

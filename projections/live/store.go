@@ -67,10 +67,13 @@ func (s *Store) boot() (*projections.State, error) {
 	st := projections.New()
 	snap, ok, err := s.j.LoadSnapshot(projections.SnapshotName)
 	if err != nil {
-		if s.j.FirstSeq() > 1 {
+		if s.j.FirstSeq() > 1 && !journal.IsCorrupt(err) {
 			// Folding what is left would throw away the history the
 			// snapshot holds for a read error that may pass: fail the
-			// start instead (the supervisor starts the agent again).
+			// start instead (the supervisor starts the agent again). A
+			// snapshot whose bytes are damaged will not pass: it is
+			// unusable, as one of another format, and what is left is
+			// folded (below), or the agent would never start again.
 			return nil, fmt.Errorf("live: snapshot unreadable and the journal trimmed behind it: %w", err)
 		}
 		s.log.Warn().Err(err).Msg("snapshot unreadable; folding the whole journal")
