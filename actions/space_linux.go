@@ -11,5 +11,15 @@ func freeSpace(dir string) (int64, error) {
 	if err := syscall.Statfs(dir, &s); err != nil {
 		return -1, err
 	}
-	return int64(s.Bavail) * int64(s.Bsize), nil
+	return availableBytes(&s), nil
+}
+
+// availableBytes is f_bavail in bytes. Linux counts blocks in fragments
+// (f_frsize), which a FUSE or network filesystem may make other than its
+// preferred I/O size (f_bsize).
+func availableBytes(s *syscall.Statfs_t) int64 {
+	if s.Frsize > 0 {
+		return int64(s.Bavail) * s.Frsize
+	}
+	return int64(s.Bavail) * s.Bsize
 }

@@ -100,3 +100,13 @@ func TestDiskFullTmpfs(t *testing.T) {
 	sameRecords(t, readAll(t, j, 1), append(acked, recs...))
 	mustClose(t, j)
 }
+
+// TestAvailableBytesCountsFragments: Linux gives f_bavail in fragments
+// (f_frsize); a filesystem whose preferred I/O size is larger (FUSE,
+// network filesystems) must not have its free space overstated.
+func TestAvailableBytesCountsFragments(t *testing.T) {
+	st := syscall.Statfs_t{Bavail: 1000, Bsize: 131072, Frsize: 4096}
+	if got := availableBytes(&st); got != 1000*4096 {
+		t.Fatalf("availableBytes = %d, want %d", got, 1000*4096)
+	}
+}

@@ -15,7 +15,7 @@ func statfsFree(dir string) (uint64, error) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, fmt.Errorf("journal: statfs %s: %w", dir, err)
 	}
-	return uint64(st.Bavail) * uint64(st.Bsize), nil
+	return availableBytes(&st), nil
 }
 
 // openFreeSpace returns a reading of dir's free space through a descriptor
@@ -40,7 +40,7 @@ func openFreeSpace(dir string) (read func() (uint64, error), close func() error,
 		if serr != nil {
 			return 0, fmt.Errorf("journal: fstatfs %s: %w", dir, serr)
 		}
-		return uint64(st.Bavail) * uint64(st.Bsize), nil
+		return availableBytes(&st), nil
 	}
 	return read, f.Close, nil
 }
