@@ -49,14 +49,27 @@ func (j *Journal) checkFree(op string) error {
 	}
 	free, err := j.freeSpace()
 	if err != nil {
-		j.log.Warn().Err(err).Str("dir", j.opts.Dir).Msg("journal: free space unreadable; reserve not enforced for this write")
+		// Every commit meets the same broken reading: log the first of a
+		// run and then one in freeUnreadLogEvery, not a line per commit
+		// into a router's small syslog.
+		if n := j.freeUnread.Add(1); n == 1 || n%freeUnreadLogEvery == 0 {
+			j.log.Warn().Err(err).Str("dir", j.opts.Dir).Int64("failed_in_a_row", n).
+				Msg("journal: free space unreadable; reserve not enforced while it stays so")
+		}
 		return nil
+	}
+	if n := j.freeUnread.Swap(0); n > 0 {
+		j.log.Info().Str("dir", j.opts.Dir).Int64("failed_in_a_row", n).Msg("journal: free space readable again; reserve enforced")
 	}
 	if free < uint64(j.opts.MinFreeBytes) {
 		return &DiskFullError{Op: op, Dir: j.opts.Dir, Free: free, Reserve: j.opts.MinFreeBytes}
 	}
 	return nil
 }
+
+// freeUnreadLogEvery: how many failed free-space readings in a row make
+// one more log line after the first.
+const freeUnreadLogEvery = 1000
 
 func (j *Journal) freeSpace() (uint64, error) {
 	if j.opts.FreeSpace != nil {

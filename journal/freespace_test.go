@@ -6,9 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // TestDiskFullInjected drives the reserve with an injected free-space
@@ -81,11 +84,33 @@ func TestDiskFullInjected(t *testing.T) {
 func TestDiskFullUnreadableLetsWritesThrough(t *testing.T) {
 	o := testOptions(t, t.TempDir())
 	o.MinFreeBytes = 1 << 20
-	o.FreeSpace = func() (uint64, error) { return 0, errors.New("statfs broken") }
+	var logs bytes.Buffer
+	o.Logger = zerolog.New(&logs)
+	var broken atomic.Bool
+	broken.Store(true)
+	o.FreeSpace = func() (uint64, error) {
+		if broken.Load() {
+			return 0, errors.New("statfs broken")
+		}
+		return 1 << 30, nil
+	}
 	j := mustOpen(t, o)
 	defer mustClose(t, j)
+	for range 5 {
+		if _, err := j.Append(context.Background(), Entry{Type: 1}); err != nil {
+			t.Fatalf("append with an unreadable free space: %v", err)
+		}
+	}
+	// One line for the run of failures, not one per commit.
+	if n := strings.Count(logs.String(), "free space unreadable"); n != 1 {
+		t.Fatalf("%d warnings for 5 failed readings in a row:\n%s", n, logs.String())
+	}
+	broken.Store(false)
 	if _, err := j.Append(context.Background(), Entry{Type: 1}); err != nil {
-		t.Fatalf("append with an unreadable free space: %v", err)
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "free space readable again") {
+		t.Fatalf("the recovery was not logged:\n%s", logs.String())
 	}
 }
 

@@ -89,8 +89,11 @@ type Journal struct {
 	// be opened (then statfs by path).
 	dirFree      func() (uint64, error)
 	dirFreeClose func() error
-	closeOnce    sync.Once
-	closeErr     error
+	// freeUnread counts the free-space readings failed in a row (checkFree
+	// logs the first, then one in freeUnreadLogEvery).
+	freeUnread atomic.Int64
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Open opens (creating unless ReadOnly) the journal in opts.Dir. Transient
