@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -52,5 +53,41 @@ func TestTwoRPCsInOneEnvelopeAreFaultedNotHalfServed(t *testing.T) {
 	}
 	if !strings.Contains(fl.Detail.FaultString, "Reboot") {
 		t.Fatalf("fault string %q does not name the extra RPC", fl.Detail.FaultString)
+	}
+}
+
+// A redirect is followed for the Inform only (doc.go, D§2.6): once the
+// InformResponse came, the session lives on this ACS. An ACS that answers a
+// later POST with a 307 to another URL fails the session (the events the
+// InformResponse acknowledged stay delivered); the POST is not carried to
+// a server that holds no session for it.
+func TestRedirectAfterTheInformFailsTheSession(t *testing.T) {
+	f := newFixture(t)
+	var otherHits sync.Map
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Store(r.URL.Path, true)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer other.Close()
+	a, out := f.scripted(t, nil, informResponse(soap.Header{}),
+		func(w http.ResponseWriter, _ *soap.Envelope) {
+			w.Header().Set("Location", other.URL+"/elsewhere")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+	if out.Failure == nil {
+		t.Fatal("session redirected after its InformResponse succeeded")
+	}
+	if !strings.Contains(out.Failure.Message, "redirect") {
+		t.Fatalf("last-session-error %q does not say redirect", out.Failure.Message)
+	}
+	if !out.Failure.Delivered {
+		t.Fatal("failure does not keep the InformResponse's delivery")
+	}
+	otherHits.Range(func(k, _ any) bool {
+		t.Errorf("POST carried to the other ACS at %v", k)
+		return true
+	})
+	if len(a.raw) != 2 {
+		t.Fatalf("ACS saw %d POSTs, want 2", len(a.raw))
 	}
 }
