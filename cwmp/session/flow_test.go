@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cwmpd/cwmpd/cwmp/soap"
 )
@@ -89,5 +91,83 @@ func TestRedirectAfterTheInformFailsTheSession(t *testing.T) {
 	})
 	if len(a.raw) != 2 {
 		t.Fatalf("ACS saw %d POSTs, want 2", len(a.raw))
+	}
+}
+
+// An ACS that goes silent after the empty POST (past the exchange timeout,
+// the SessionTimeout the CPE announced) fails the session; the failure is
+// journaled with the delivered InformResponse, the retry number and a wait
+// drawn from D§9's range. Three such sessions in a row count up RetryCount
+// in the Inform and widen the range each time.
+func TestSilentACSFailsTheSessionWithAJournaledWait(t *testing.T) {
+	f := newFixture(t)
+	ranges := [][2]time.Duration{{5 * time.Second, 10 * time.Second}, {10 * time.Second, 20 * time.Second}, {20 * time.Second, 40 * time.Second}}
+	for n, want := range ranges {
+		a, out := f.scriptedTimeout(t, 200*time.Millisecond, informResponse(soap.Header{}),
+			func(w http.ResponseWriter, _ *soap.Envelope) { time.Sleep(400 * time.Millisecond) })
+		if got := a.got[0].Body.(*soap.Inform).RetryCount; got != uint32(n) {
+			t.Fatalf("session %d: Inform RetryCount %d, want %d", n, got, n)
+		}
+		if out.Failure == nil || !out.Failure.Delivered || !strings.Contains(out.Failure.Message, "timeout") {
+			t.Fatalf("session %d: outcome %+v", n, out.Failure)
+		}
+		if out.Failed == nil || out.Failed.RetryCount != n+1 || out.Failed.Delay < want[0] || out.Failed.Delay > want[1] ||
+			!out.Failed.NextAttempt.Equal(now.Add(out.Failed.Delay)) {
+			t.Fatalf("session %d: journaled failure %+v, want retry %d waiting within %v", n, out.Failed, n+1, want)
+		}
+	}
+	if got := f.state().Retry.Failures; got != 3 {
+		t.Fatalf("retry state counts %d failures, want 3", got)
+	}
+}
+
+// The ACS's turn ends with an empty HTTP response. Amd 6 §3.4.6 (D§2.1)
+// has the ACS send 204, but an empty 200 and a 200 whose envelope has an
+// empty Body (some ACSs send those) end it the same way: neither can carry
+// a request, and failing on them would fail every session with such an ACS.
+func TestEmpty200AndEmptyBodyEndTheACSTurnLike204(t *testing.T) {
+	emptyBody := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header/><soap:Body/></soap:Envelope>`
+	ends := map[string]func(http.ResponseWriter, *soap.Envelope){
+		"204":        noContent,
+		"empty 200":  func(w http.ResponseWriter, _ *soap.Envelope) { w.WriteHeader(http.StatusOK) },
+		"empty Body": func(w http.ResponseWriter, _ *soap.Envelope) { io.WriteString(w, emptyBody) },
+	}
+	for name, end := range ends {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			a, out := f.scripted(t, nil, informResponse(soap.Header{}),
+				soapReply(&soap.Envelope{Version: soap.V1_2, Header: soap.Header{ID: "g1"}, Body: &soap.GetRPCMethods{}}),
+				end)
+			if out.Failure != nil || out.Served != 1 || len(a.raw) != 3 {
+				t.Fatalf("outcome %+v after %d POSTs", out.Failure, len(a.raw))
+			}
+			if !f.state().Boot.BootstrapDelivered {
+				t.Fatal("session not journaled as a success")
+			}
+		})
+	}
+}
+
+// The CPE sets no bound on the number of ACS requests in a session (a
+// GenieACS provision of many steps is one session): each exchange is bound
+// by its own deadline, and serving a request keeps nothing per request in
+// the session, so a long session costs time, not memory.
+func TestLongSessionIsNotCutShort(t *testing.T) {
+	const n = 300
+	f := newFixture(t)
+	replies := []func(http.ResponseWriter, *soap.Envelope){informResponse(soap.Header{})}
+	for i := range n {
+		replies = append(replies, soapReply(&soap.Envelope{Version: soap.V1_2,
+			Header: soap.Header{ID: "r" + strconv.Itoa(i)}, Body: &soap.GetRPCMethods{}}))
+	}
+	replies = append(replies, noContent)
+	a, out := f.scripted(t, nil, replies...)
+	if out.Failure != nil || out.Served != n {
+		t.Fatalf("served %d of %d: %+v", out.Served, n, out.Failure)
+	}
+	for i := range n {
+		if got := a.got[i+2].Header.ID; got != "r"+strconv.Itoa(i) {
+			t.Fatalf("response %d has cwmp:ID %q", i, got)
+		}
 	}
 }
