@@ -38,8 +38,8 @@
 //   - Any SOAP fault to the Inform or to a TransferComplete fails the
 //     session (8005 "retry request" and every other code alike); the
 //     TransferComplete stays owed.
-//   - A redirect is followed for the Inform only; the transport enforces the
-//     limit of 5.
+//   - A redirect is followed for the Inform only (a later one fails the
+//     session); the transport enforces both and the limit of 5.
 //   - The CPE offers CWMP 1.4 (cwmp-1-2 namespace, SupportedCWMPVersions)
 //     unless configured lower, uses the ACS's UseCWMPVersion when given and
 //     otherwise the lower of its own and the InformResponse's namespace;

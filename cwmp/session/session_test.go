@@ -145,13 +145,25 @@ func (f *fixture) run(t *testing.T, url string, timeout time.Duration) Outcome {
 // handler). It returns the ACS, which kept what the CPE sent.
 func (f *fixture) scripted(t *testing.T, h Handler, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
 	t.Helper()
+	return f.scriptedWith(t, h, 5*time.Second, replies...)
+}
+
+// scriptedTimeout is scripted with the test handler and an exchange
+// timeout of its own.
+func (f *fixture) scriptedTimeout(t *testing.T, timeout time.Duration, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
+	t.Helper()
+	return f.scriptedWith(t, nil, timeout, replies...)
+}
+
+func (f *fixture) scriptedWith(t *testing.T, h Handler, timeout time.Duration, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
+	t.Helper()
 	a := &acs{t: t, replies: replies}
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 	if h == nil {
 		h = handler{}
 	}
-	return a, f.runWith(t, srv.URL, 5*time.Second, h, f.input(t))
+	return a, f.runWith(t, srv.URL, timeout, h, f.input(t))
 }
 
 // runWith runs one session from in against the ACS at url, h serving its

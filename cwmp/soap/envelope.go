@@ -137,7 +137,8 @@ func decodeBytes(buf []byte) (*Envelope, error) {
 		}
 	}
 	var method *etree.Element
-	if kids := childElements(body); len(kids) > 0 {
+	kids := childElements(body)
+	if len(kids) > 0 {
 		method = kids[0]
 	}
 	if method != nil {
@@ -156,6 +157,17 @@ func decodeBytes(buf []byte) (*Envelope, error) {
 	}
 	if method == nil {
 		return env, nil
+	}
+	if len(kids) > 1 {
+		// One RPC per envelope (MaxEnvelopes is 1, D§2.1): serving the
+		// first and dropping the rest would leave the ACS believing they
+		// were done, so the whole envelope is refused (9003 to a request).
+		names := make([]string, 0, 3)
+		for _, k := range kids[:min(len(kids), 3)] {
+			names = append(names, truncateRunes(k.Tag, 40))
+		}
+		return env, &DecodeError{Code: FaultInvalidArguments, Method: method.Tag, Field: "Body",
+			Err: fmt.Errorf("%w: %d methods in one envelope (%s)", ErrInvalidArgument, len(kids), strings.Join(names, ", "))}
 	}
 	msg, err := decodeBody(method)
 	if err != nil {

@@ -108,8 +108,13 @@ type Client struct {
 	closed    bool
 	url       *url.URL
 	redirects int
-	basic     bool               // answer with Basic from now on
-	digest    *digest.ClientAuth // answer with this Digest state from now on
+	// settled: a POST of this session got its 200 or 204. A redirect is
+	// followed only before (D§2.6: in answer to the Inform); after, the
+	// session lives on this ACS, and a POST carried elsewhere would reach
+	// a server that holds no session for it.
+	settled bool
+	basic   bool               // answer with Basic from now on
+	digest  *digest.ClientAuth // answer with this Digest state from now on
 	// digestConn is the seq of the connection c.digest was first sent on,
 	// 0 until it is sent: the state belongs to that connection (D§2.3).
 	digestConn uint64
@@ -298,6 +303,7 @@ func (c *Client) Post(ctx context.Context, body []byte, kind Message) (int, []by
 		}
 		switch {
 		case status == http.StatusOK || status == http.StatusNoContent:
+			c.settled = true
 			return status, respBody, nil
 
 		case status == http.StatusUnauthorized:
@@ -483,6 +489,9 @@ func (c *Client) chooseAuth(cs []digest.Challenge) *Error {
 
 // redirect moves the session to the response's Location.
 func (c *Client) redirect(resp *http.Response) *Error {
+	if c.settled {
+		return newError(KindRedirect, nil, "ACS redirect after the Inform was answered refused")
+	}
 	c.redirects++
 	if c.redirects > MaxRedirects {
 		return newError(KindRedirect, nil, "too many redirects (%d)", c.redirects)

@@ -47,8 +47,11 @@
 //     way: cookies are never dropped silently, and neither memory nor the
 //     Cookie header grows without bound;
 //   - redirects 301, 302, 307 and 308 are followed with the same POST body,
-//     at most 5 per session (D§2.6); the new location applies to this Client
-//     only and URL reports it. A redirect from https to http is refused, and
+//     at most 5 per session (D§2.6), and only until a POST of the session
+//     was answered with 200 or 204 (the Inform): a redirect after that is
+//     an error (KindRedirect), as the ACS that holds the session moved it
+//     to a server that knows nothing of it. The new location applies to
+//     this Client only and URL reports it. A redirect from https to http is refused, and
 //     credentials are not carried to another origin (its own 401 is answered
 //     instead);
 //   - ConnectTimeout bounds TCP connect and the TLS handshake,
