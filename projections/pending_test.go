@@ -141,6 +141,32 @@ func TestValueChangeDuringSessionStaysOwed(t *testing.T) {
 	}
 }
 
+// A change journaled between the Inform's composition and its
+// SessionStarted was not in that Inform: it stays owed, also when the
+// state is restored from a snapshot taken mid-session (replay).
+func TestValueChangeBeforeSessionStartedButAfterComposingStaysOwed(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	composed := f.s.Seq
+	offered := f.s.Pending.InformEvents()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "2"}}})
+	id := f.add(event.SessionStarted{Events: offered, Composed: composed})
+	b, err := f.s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.s, err = Restore(b); err != nil {
+		t.Fatal(err)
+	}
+	f.add(event.InformAccepted{Session: id, Events: offered})
+	f.wantEvents(EventValueChange)
+	if got := f.s.Pending.Changed["Device.A"].Value; got != "2" {
+		t.Fatalf("owed value %q, want 2", got)
+	}
+}
+
 func TestBootstrapDiscardsEverythingElse(t *testing.T) {
 	f := newFolder(t)
 	f.firstBoot()

@@ -51,6 +51,10 @@ type Boot struct {
 type Session struct {
 	// Open is the ID of a session started and not yet ended (0: none).
 	Open uint64 `json:"open,omitempty"`
+	// Composed is the sequence the open session's Inform was composed
+	// from (SessionStarted.Composed, else Open): a value change raised
+	// after it was not in that Inform.
+	Composed uint64 `json:"composed,omitempty"`
 	// LastSuccess is when the last session completed; the active
 	// notification throttle counts from it (digest §9).
 	LastSuccess time.Time `json:"last_success,omitempty"`
@@ -295,6 +299,10 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	case event.SessionStarted:
 		prev := s.Session.Open
 		s.Session.Open = seq
+		s.Session.Composed = seq
+		if e.Composed != 0 && e.Composed < seq {
+			s.Session.Composed = e.Composed
+		}
 		if prev != 0 {
 			return fmt.Sprintf("session started while session #%d is open", prev)
 		}
@@ -302,7 +310,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		if e.Session != s.Session.Open {
 			return fmt.Sprintf("InformResponse for session #%d, open is #%d", e.Session, s.Session.Open)
 		}
-		s.Pending.delivered(e.Session, e.Events, s.Transfers.HasOwed())
+		s.Pending.delivered(e.Session, s.Session.Composed, e.Events, s.Transfers.HasOwed())
 		for _, d := range e.Events {
 			if d.Code == EventBootstrap && !s.Pending.Has(EventBootstrap, "") {
 				s.Boot.BootstrapDelivered = true
@@ -327,7 +335,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 
 func (s *State) endSession(id uint64) {
 	if s.Session.Open == id {
-		s.Session.Open = 0
+		s.Session.Open, s.Session.Composed = 0, 0
 	}
 }
 
@@ -338,7 +346,7 @@ func (s *State) endSession(id uint64) {
 func (s *State) interrupted() {
 	if s.Session.Open != 0 {
 		s.Pending.failed(s.Session.Open)
-		s.Session.Open = 0
+		s.Session.Open, s.Session.Composed = 0, 0
 		s.Session.Failed++
 	}
 }
