@@ -138,7 +138,8 @@ func (p *Pending) onBoot() {
 
 // forget drops the owed changes of the parameters gone selects: the ACS
 // wrote them itself (the current value, which "4 VALUE CHANGE" would
-// report, is its own), or their object was deleted (nothing to report).
+// report, is its own), their object was deleted (nothing to report), or
+// the ACS turned their notification off (SetParameterAttributes 0).
 // With no change left, the event goes too, and with no active change the
 // session one would have asked for.
 func (p *Pending) forget(gone func(name string) bool) {

@@ -202,6 +202,18 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		}
 	case event.AttributesSet:
 		s.Params.attributes(e.Changes)
+		// The ParameterList reports changes of parameters with passive or
+		// active notification (digest §7): one the ACS turned off is no
+		// longer owed, nor does it ask for a session.
+		off := map[string]bool{}
+		for _, c := range e.Changes {
+			if c.NotificationChange && c.Notification == 0 {
+				off[c.Name] = true
+			}
+		}
+		if len(off) > 0 {
+			s.Pending.forget(func(name string) bool { return off[name] })
+		}
 	case event.ValueChanged:
 		s.Pending.valueChanged(seq, e)
 	case event.ConnectionRequestReceived:
