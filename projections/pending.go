@@ -138,7 +138,8 @@ func (p *Pending) onBoot() {
 
 // forget drops the owed changes of the parameters gone selects: the ACS
 // wrote them itself (the current value, which "4 VALUE CHANGE" would
-// report, is its own), or their object was deleted (nothing to report).
+// report, is its own), their object was deleted (nothing to report), or
+// the ACS turned their notification off (SetParameterAttributes 0).
 // With no change left, the event goes too, and with no active change the
 // session one would have asked for.
 func (p *Pending) forget(gone func(name string) bool) {
@@ -175,12 +176,15 @@ func (p *Pending) valueChanged(seq uint64, ev event.ValueChanged) {
 	p.raise(EventValueChange, "", seq, 0)
 }
 
-// delivered applies an InformResponse for the session whose Inform was
-// composed at sequence session. Delivered events are never sent again
-// (digest §8.2) — except the TransferComplete announcements, which stay
-// until their TransferComplete is acknowledged ([U]; the "safe, common
-// reading" of §8.2, as the Thomson manual describes).
-func (p *Pending) delivered(session uint64, evs []event.InformEvent, transferOwed bool) {
+// delivered applies an InformResponse for the session session, whose
+// Inform was composed at sequence composed (at most session). Delivered
+// events are never sent again (digest §8.2) — except the TransferComplete
+// announcements, which stay until their TransferComplete is acknowledged
+// ([U]; the "safe, common reading" of §8.2, as the Thomson manual
+// describes). A changed value is delivered only when raised by composed:
+// one journaled between the composition and SessionStarted was not in the
+// ParameterList (or with an older value), so it stays owed.
+func (p *Pending) delivered(session, composed uint64, evs []event.InformEvent, transferOwed bool) {
 	sent := map[event.InformEvent]bool{}
 	for _, e := range evs {
 		sent[e] = true
@@ -196,7 +200,7 @@ func (p *Pending) delivered(session uint64, evs []event.InformEvent, transferOwe
 	})
 	if sent[event.InformEvent{Code: EventValueChange}] {
 		for name, c := range p.Changed {
-			if c.Raised <= session {
+			if c.Raised <= composed {
 				delete(p.Changed, name)
 			}
 		}

@@ -141,6 +141,53 @@ func TestValueChangeDuringSessionStaysOwed(t *testing.T) {
 	}
 }
 
+// A change journaled between the Inform's composition and its
+// SessionStarted was not in that Inform: it stays owed, also when the
+// state is restored from a snapshot taken mid-session (replay).
+func TestValueChangeBeforeSessionStartedButAfterComposingStaysOwed(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	composed := f.s.Seq
+	offered := f.s.Pending.InformEvents()
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "2"}}})
+	id := f.add(event.SessionStarted{Events: offered, Composed: composed})
+	b, err := f.s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.s, err = Restore(b); err != nil {
+		t.Fatal(err)
+	}
+	f.add(event.InformAccepted{Session: id, Events: offered})
+	f.wantEvents(EventValueChange)
+	if got := f.s.Pending.Changed["Device.A"].Value; got != "2" {
+		t.Fatalf("owed value %q, want 2", got)
+	}
+}
+
+// SetParameterAttributes turning notification off for a parameter whose
+// change is owed takes the change back: the ParameterList reports changed
+// parameters with passive or active notification (digest §7), and an
+// active change the ACS no longer wants must not start a session.
+func TestNotificationTurnedOffTakesTheOwedChangeBack(t *testing.T) {
+	f := newFolder(t)
+	f.firstBoot()
+	f.session()
+	f.add(event.ValueChanged{Active: true, Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}})
+	f.add(event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.B", Value: "2"}}})
+	f.add(event.AttributesSet{Changes: []event.AttributeChange{{Name: "Device.A", NotificationChange: true, Notification: 0}}})
+	if _, ok := f.s.Pending.Changed["Device.A"]; ok || f.s.Pending.ActiveChange {
+		t.Fatalf("change of Device.A, whose notification is off, still owed: %+v", f.s.Pending)
+	}
+	f.wantEvents(EventValueChange)
+	f.add(event.AttributesSet{Changes: []event.AttributeChange{{Name: "Device.B", AccessListChange: true}}})
+	f.wantEvents(EventValueChange) // the access list alone leaves it owed
+	f.add(event.AttributesSet{Changes: []event.AttributeChange{{Name: "Device.B", NotificationChange: true, Notification: 0}}})
+	f.wantEvents()
+}
+
 func TestBootstrapDiscardsEverythingElse(t *testing.T) {
 	f := newFolder(t)
 	f.firstBoot()

@@ -51,6 +51,10 @@ type Boot struct {
 type Session struct {
 	// Open is the ID of a session started and not yet ended (0: none).
 	Open uint64 `json:"open,omitempty"`
+	// Composed is the sequence the open session's Inform was composed
+	// from (SessionStarted.Composed, else Open): a value change raised
+	// after it was not in that Inform.
+	Composed uint64 `json:"composed,omitempty"`
 	// LastSuccess is when the last session completed; the active
 	// notification throttle counts from it (digest §9).
 	LastSuccess time.Time `json:"last_success,omitempty"`
@@ -198,6 +202,18 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		}
 	case event.AttributesSet:
 		s.Params.attributes(e.Changes)
+		// The ParameterList reports changes of parameters with passive or
+		// active notification (digest §7): one the ACS turned off is no
+		// longer owed, nor does it ask for a session.
+		off := map[string]bool{}
+		for _, c := range e.Changes {
+			if c.NotificationChange && c.Notification == 0 {
+				off[c.Name] = true
+			}
+		}
+		if len(off) > 0 {
+			s.Pending.forget(func(name string) bool { return off[name] })
+		}
 	case event.ValueChanged:
 		s.Pending.valueChanged(seq, e)
 	case event.ConnectionRequestReceived:
@@ -295,6 +311,10 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 	case event.SessionStarted:
 		prev := s.Session.Open
 		s.Session.Open = seq
+		s.Session.Composed = seq
+		if e.Composed != 0 && e.Composed < seq {
+			s.Session.Composed = e.Composed
+		}
 		if prev != 0 {
 			return fmt.Sprintf("session started while session #%d is open", prev)
 		}
@@ -302,7 +322,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 		if e.Session != s.Session.Open {
 			return fmt.Sprintf("InformResponse for session #%d, open is #%d", e.Session, s.Session.Open)
 		}
-		s.Pending.delivered(e.Session, e.Events, s.Transfers.HasOwed())
+		s.Pending.delivered(e.Session, s.Session.Composed, e.Events, s.Transfers.HasOwed())
 		for _, d := range e.Events {
 			if d.Code == EventBootstrap && !s.Pending.Has(EventBootstrap, "") {
 				s.Boot.BootstrapDelivered = true
@@ -327,7 +347,7 @@ func (s *State) apply(rec journal.Record, ev event.Event) string {
 
 func (s *State) endSession(id uint64) {
 	if s.Session.Open == id {
-		s.Session.Open = 0
+		s.Session.Open, s.Session.Composed = 0, 0
 	}
 }
 
@@ -338,7 +358,7 @@ func (s *State) endSession(id uint64) {
 func (s *State) interrupted() {
 	if s.Session.Open != 0 {
 		s.Pending.failed(s.Session.Open)
-		s.Session.Open = 0
+		s.Session.Open, s.Session.Composed = 0, 0
 		s.Session.Failed++
 	}
 }

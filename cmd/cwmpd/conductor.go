@@ -229,6 +229,7 @@ func (d *daemon) runSession(ctx context.Context, reasons []string, triggers []ev
 			Events:         s.InformEventsAfter(triggers),
 			Triggers:       triggers,
 			RetryCount:     s.Retry.Failures,
+			Composed:       s.Seq,
 			CurrentTime:    now,
 			Parameters:     d.model.InformParameters(s, host),
 			SessionTimeout: 60,

@@ -33,8 +33,13 @@ type Input struct {
 	// Triggers are journaled in the same durable append as SessionStarted,
 	// before it: the periodic or scheduled inform the session starts on
 	// (one sync instead of two). Events already holds what they raise.
-	Triggers       []event.Event
-	RetryCount     int
+	Triggers   []event.Event
+	RetryCount int
+	// Composed is the journal sequence Events and Parameters were read
+	// at. Records journaled after it and before SessionStarted (a value
+	// change the watcher found meanwhile) are not in this Inform, so its
+	// InformResponse must not deliver them. 0: the SessionStarted itself.
+	Composed       uint64
 	CurrentTime    time.Time
 	Parameters     []soap.ParameterValueStruct
 	Transfers      []OwedTransfer
@@ -117,7 +122,7 @@ func NewCore(in Input) *Core {
 func (c *Core) Start() Step {
 	c.phase = phaseInform
 	evs := append(append(make([]event.Event, 0, len(c.in.Triggers)+1), c.in.Triggers...),
-		event.SessionStarted{Events: c.in.Events, RetryCount: c.in.RetryCount})
+		event.SessionStarted{Events: c.in.Events, RetryCount: c.in.RetryCount, Composed: c.in.Composed})
 	return Step{
 		Journal: evs,
 		Send:    &Send{Envelope: c.inform(), Method: "Inform"},

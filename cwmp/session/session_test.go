@@ -569,3 +569,48 @@ func TestACSFaultStringIsOneShortLineInLastSessionError(t *testing.T) {
 		t.Fatalf("last-session-error (%d bytes): %q", len(msg), msg)
 	}
 }
+
+// A value change journaled after the Inform was composed but before its
+// SessionStarted (the watcher polls on its own goroutine while the session
+// reads its certificates and dials) is not in that Inform: its
+// InformResponse must not take it for delivered (digest §7: every change
+// since the last successful Inform is reported).
+func TestChangeJournaledWhileTheInformIsComposedStaysOwed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.store.Append(ctx, event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	in := f.input(t)
+	f.store.View(func(st *projections.State) { in.Composed = st.Seq })
+	// The Inform carries Device.A as it is now, and "4 VALUE CHANGE".
+	in.Parameters = append(append([]soap.ParameterValueStruct{}, forcedParameters...), soap.ParameterValueStruct{Name: "Device.A", Value: "1", Type: soap.TypeString})
+	// Then, before the session is journaled, the device changes A again
+	// and B for the first time.
+	if _, err := f.store.Append(ctx, event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "2"}, {Name: "Device.B", Value: "x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	a, out := f.scriptedWith(t, in, informResponse(soap.Header{}), noContent)
+	if out.Failure != nil {
+		t.Fatalf("%+v", out)
+	}
+	if got := a.got[0].Body.(*soap.Inform).ParameterList; len(got) != len(forcedParameters)+1 {
+		t.Fatalf("Inform parameters %+v", got)
+	}
+	st := f.state()
+	if got := st.Pending.Changed["Device.A"].Value; got != "2" {
+		t.Fatalf("Device.A changed to 2 after the Inform was composed: owed %q, want 2 (pending %+v)", got, st.Pending)
+	}
+	if _, ok := st.Pending.Changed["Device.B"]; !ok || !st.Pending.Has(projections.EventValueChange, "") {
+		t.Fatalf("Device.B's change, never sent, is not owed any more: %+v", st.Pending)
+	}
+}
+
+// scriptedWith is scripted with the Inform's input given.
+func (f *fixture) scriptedWith(t *testing.T, in Input, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
+	t.Helper()
+	a := &acs{t: t, replies: replies}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	return a, f.runWith(t, srv.URL, 5*time.Second, handler{}, in)
+}

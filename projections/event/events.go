@@ -334,6 +334,11 @@ type SessionStarted struct {
 	Events     []InformEvent `json:"events"`
 	RetryCount int           `json:"retry_count"`
 	Reasons    []string      `json:"reasons,omitempty"`
+	// Composed is the sequence of the state the Inform was composed from
+	// (0 in older records: the SessionStarted itself). A value change
+	// journaled after it is not in the Inform, even when it comes before
+	// this record.
+	Composed uint64 `json:"composed,omitempty"`
 }
 
 // InformAccepted records an InformResponse: Events are delivered.

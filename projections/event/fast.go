@@ -184,6 +184,11 @@ func fastDecode(t Type, b []byte) (Event, bool) {
 				return nil, false
 			}
 		}
+		if l.lit(`,"composed":`) {
+			if e.Composed, ok = l.uint(); !ok || e.Composed == 0 {
+				return nil, false
+			}
+		}
 		if l.end() {
 			return e, true
 		}
@@ -263,6 +268,10 @@ func fastEncode(e Event) ([]byte, bool) {
 				b, ok = appendPlain(b, r, ok)
 			}
 			b = append(b, ']')
+		}
+		if e.Composed != 0 {
+			b = append(b, `,"composed":`...)
+			b = strconv.AppendUint(b, e.Composed, 10)
 		}
 	case InformAccepted:
 		b = append(b, `{"session":`...)

@@ -19,6 +19,8 @@ func TestFastPathTakesWhatMarshalWrites(t *testing.T) {
 		SessionStarted{Events: []InformEvent{{Code: "1 BOOT"}, {Code: "M Reboot", CommandKey: "k"}}, RetryCount: 3},
 		SessionStarted{Events: nil, RetryCount: 0, Reasons: []string{"a"}},
 		SessionStarted{Events: []InformEvent{}},
+		SessionStarted{Events: []InformEvent{{Code: "4 VALUE CHANGE"}}, Composed: 41},
+		SessionStarted{Events: nil, Reasons: []string{"a"}, Composed: 1},
 		InformAccepted{Session: 9, Events: []InformEvent{{Code: "2 PERIODIC"}}, CWMPVersion: "1.4"},
 		InformAccepted{Session: 9},
 		SessionFailed{Session: 1, Error: "ACS returned HTTP 503", RetryCount: 2, Delay: -5, NextAttempt: t0},
@@ -96,6 +98,7 @@ func TestFastEncodeWritesWhatMarshalWrites(t *testing.T) {
 		SessionStarted{Events: []InformEvent{{Code: "1 BOOT"}, {Code: "M Reboot", CommandKey: "k"}}, RetryCount: 3},
 		SessionStarted{Events: nil, RetryCount: -1, Reasons: []string{"a", "b c"}},
 		SessionStarted{Events: []InformEvent{}, Reasons: []string{}},
+		SessionStarted{Events: nil, RetryCount: 2, Reasons: []string{"a"}, Composed: 12},
 		InformAccepted{Session: 9, Events: []InformEvent{{Code: "2 PERIODIC"}}, CWMPVersion: "1.4"},
 		InformAccepted{Session: 9},
 		SessionFailed{Session: 1, Error: "ACS returned HTTP 503", RetryCount: 2, Delay: -5, NextAttempt: t0},
@@ -149,7 +152,7 @@ func FuzzFastEncodeMatchesJSON(f *testing.F) {
 		case 1:
 			e = PeriodicInformDue{Due: at}
 		case 2:
-			e = SessionStarted{Events: events, RetryCount: int(n), Reasons: []string{s1, s2}[:n&1+1]}
+			e = SessionStarted{Events: events, RetryCount: int(n), Reasons: []string{s1, s2}[:n&1+1], Composed: uint64(sec) & 0xffff}
 		case 3:
 			e = InformAccepted{Session: uint64(n), Events: events, CWMPVersion: s2}
 		case 4:
