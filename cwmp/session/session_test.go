@@ -590,7 +590,7 @@ func TestChangeJournaledWhileTheInformIsComposedStaysOwed(t *testing.T) {
 	if _, err := f.store.Append(ctx, event.ValueChanged{Changes: []event.ParamValue{{Name: "Device.A", Value: "2"}, {Name: "Device.B", Value: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
-	a, out := f.scriptedWith(t, in, informResponse(soap.Header{}), noContent)
+	a, out := f.scriptedInput(t, in, informResponse(soap.Header{}), noContent)
 	if out.Failure != nil {
 		t.Fatalf("%+v", out)
 	}
@@ -606,8 +606,8 @@ func TestChangeJournaledWhileTheInformIsComposedStaysOwed(t *testing.T) {
 	}
 }
 
-// scriptedWith is scripted with the Inform's input given.
-func (f *fixture) scriptedWith(t *testing.T, in Input, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
+// scriptedInput is scripted with the Inform's input given.
+func (f *fixture) scriptedInput(t *testing.T, in Input, replies ...func(http.ResponseWriter, *soap.Envelope)) (*acs, Outcome) {
 	t.Helper()
 	a := &acs{t: t, replies: replies}
 	srv := httptest.NewServer(a)
