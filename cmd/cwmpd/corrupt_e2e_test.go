@@ -151,18 +151,11 @@ func TestE2EResetMovesADamagedJournalAside(t *testing.T) {
 // first record says why it exists, and at most two damaged journals are
 // kept (the start says which it removed).
 func TestE2ERunReplacesADamagedJournal(t *testing.T) {
-	srv := acs(t)
-	defs := defaultsFor(t, srv)
-	state := t.TempDir()
-	a := startAgent(t, state, "--defaults", defs)
-	waitSessions(t, srv, 1, a)
-	if code := a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	srv, defs, state := stoppedAfterOneSession(t)
 	var first []string
 	for round := 1; round <= 3; round++ {
 		damageJournal(t, state, []string{"", "manifest", "table", "manifest"}[round])
-		a = startAgent(t, state, "--defaults", defs)
+		a := startAgent(t, state, "--defaults", defs)
 		waitSessions(t, srv, 1+round, a)
 		wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
 		copies := corruptCopies(t, state)
@@ -395,14 +388,7 @@ func TestE2EResetForceStopsAHungDaemon(t *testing.T) {
 // does not decode) stops the fold at start; it is damage too, and the
 // daemon starts afresh the same way.
 func TestE2ERunReplacesAJournalWithAnUndecodableRecord(t *testing.T) {
-	srv := acs(t)
-	defs := defaultsFor(t, srv)
-	state := t.TempDir()
-	a := startAgent(t, state, "--defaults", defs)
-	waitSessions(t, srv, 1, a)
-	if code := a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	srv, defs, state := stoppedAfterOneSession(t)
 	j, err := journal.Open(journal.Options{Dir: filepath.Join(state, "journal"), BootID: "test", Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +398,7 @@ func TestE2ERunReplacesAJournalWithAnUndecodableRecord(t *testing.T) {
 	}
 	j.Close()
 
-	a = startAgent(t, state, "--defaults", defs)
+	a := startAgent(t, state, "--defaults", defs)
 	waitSessions(t, srv, 2, a)
 	wantEvents(t, srv, "0 BOOTSTRAP,1 BOOT")
 	if c := corruptCopies(t, state); len(c) != 1 || !strings.Contains(a.logs(), c[0]) {

@@ -18,6 +18,23 @@ import (
 )
 
 // acs starts an in-process acsim on loopback (Digest auth, strict).
+// stoppedAfterOneSession runs the agent until its first session is done
+// and stops it cleanly: a state directory with a real journal behind it,
+// for the tests that then damage or trim that journal. The next start uses
+// the ACS and defaults returned.
+func stoppedAfterOneSession(t *testing.T) (srv *acsim.Server, defs, state string) {
+	t.Helper()
+	srv = acs(t)
+	defs = defaultsFor(t, srv)
+	state = t.TempDir()
+	a := startAgent(t, state, "--defaults", defs)
+	waitSessions(t, srv, 1, a)
+	if code := a.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	return srv, defs, state
+}
+
 func acs(t *testing.T, mod ...func(*acsim.Config)) *acsim.Server {
 	t.Helper()
 	cfg := acsim.Config{Auth: acsim.Auth{Mode: acsim.AuthDigest, Username: "cpe", Password: "cpe-secret"},

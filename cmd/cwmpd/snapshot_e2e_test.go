@@ -98,18 +98,11 @@ func garbleSnapshot(t *testing.T, state string) {
 // snapshot like one of another build's format: the agent starts from the
 // records left, says what history is lost, and reaches its ACS.
 func TestE2ETrimmedJournalWithADamagedSnapshotStarts(t *testing.T) {
-	srv := acs(t)
-	defs := defaultsFor(t, srv)
-	state := t.TempDir()
-	a := startAgent(t, state, "--defaults", defs)
-	waitSessions(t, srv, 1, a)
-	if code := a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	srv, defs, state := stoppedAfterOneSession(t)
 	trimBehindSnapshot(t, state)
 	garbleSnapshot(t, state)
 
-	a = startAgent(t, state, "--defaults", defs)
+	a := startAgent(t, state, "--defaults", defs)
 	waitSessions(t, srv, 2, a)
 	if !strings.Contains(a.logs(), "no usable snapshot") {
 		t.Errorf("the lost history is not in the log:\n%s", a.logs())
@@ -176,14 +169,7 @@ func TestE2EInconsistentSnapshotIsNotTrusted(t *testing.T) {
 		{"behind a trimmed journal", true, func(s uint64) uint64 { return 2 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := acs(t)
-			defs := defaultsFor(t, srv)
-			state := t.TempDir()
-			a := startAgent(t, state, "--defaults", defs)
-			waitSessions(t, srv, 1, a)
-			if code := a.stop(); code != 0 {
-				t.Fatalf("exit %d", code)
-			}
+			srv, defs, state := stoppedAfterOneSession(t)
 			if c.trim {
 				trimBehindSnapshot(t, state)
 			}
@@ -196,7 +182,7 @@ func TestE2EInconsistentSnapshotIsNotTrusted(t *testing.T) {
 				}
 			}
 
-			a = startAgent(t, state, "--defaults", defs)
+			a := startAgent(t, state, "--defaults", defs)
 			waitSessions(t, srv, 2, a)
 			if !strings.Contains(a.logs(), "snapshot not usable") {
 				t.Errorf("the unusable snapshot is not in the log:\n%s", a.logs())
