@@ -19,7 +19,7 @@ func freeSpace(dir string) (int64, error) {
 // preferred I/O size (f_bsize).
 func availableBytes(s *syscall.Statfs_t) int64 {
 	if s.Frsize > 0 {
-		return int64(s.Bavail) * s.Frsize
+		return int64(s.Bavail) * int64(s.Frsize)
 	}
-	return int64(s.Bavail) * s.Bsize
+	return int64(s.Bavail) * int64(s.Bsize)
 }
