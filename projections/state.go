@@ -519,5 +519,21 @@ func Restore(b []byte) (*State, error) {
 	return v.State, nil
 }
 
+// RestoreAt is Restore of a snapshot filed under seq, refusing a state
+// at another seq: ahead of it, a fold would wait for ever for records it
+// already holds; behind a trimmed journal's first record, it would ask
+// for records retention dropped. The agent's start and offline replay
+// both take such a snapshot for unusable.
+func RestoreAt(b []byte, seq uint64) (*State, error) {
+	s, err := Restore(b)
+	if err != nil {
+		return nil, err
+	}
+	if s.Seq != seq {
+		return nil, fmt.Errorf("projections: snapshot filed at seq %d holds the state at seq %d", seq, s.Seq)
+	}
+	return s, nil
+}
+
 // SnapshotName is the journal snapshot the daemon keeps of State.
 const SnapshotName = "projections"

@@ -46,12 +46,9 @@ func cmdReplay(args []string, stdout io.Writer) (int, error) {
 			snap, ok, err := j.LoadSnapshot(projections.SnapshotName)
 			var s *projections.State
 			if err == nil && ok {
-				s, err = projections.Restore(snap.Data)
+				s, err = projections.RestoreAt(snap.Data, snap.Seq)
 			}
-			// Only a state at the seq the snapshot is filed under (as
-			// the agent's start checks): another would be folded on
-			// records it does not follow.
-			if err == nil && s != nil && s.Seq == snap.Seq {
+			if err == nil && s != nil {
 				opts.From, from = s, snap.Seq+1
 				note = fmt.Sprintf("(records 1..%d folded from the snapshot; retention dropped them)", snap.Seq)
 			} else {

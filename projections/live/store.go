@@ -80,14 +80,7 @@ func (s *Store) boot() (*projections.State, error) {
 		ok = false
 	}
 	if ok && snap.Seq <= s.j.LastSeq() {
-		restored, err := projections.Restore(snap.Data)
-		if err == nil && restored.Seq != snap.Seq {
-			// The state must be the one at the seq the snapshot is filed
-			// under. Ahead of it, the fold would wait for ever for records
-			// it already has; behind a trimmed journal's first record, it
-			// would ask for records retention dropped.
-			err = fmt.Errorf("live: snapshot filed at seq %d holds the state at seq %d", snap.Seq, restored.Seq)
-		}
+		restored, err := projections.RestoreAt(snap.Data, snap.Seq)
 		if err == nil {
 			st = restored
 		} else {
